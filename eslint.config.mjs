@@ -1,0 +1,47 @@
+// Type-aware lint. Layering (STYLE.md): common <- api <- config <- engine | devcontainer <- cli;
+// extension/ and server/ use only api, config and common; only extension/ imports vscode.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const layer = (files, forbidden, extra = []) => ({
+  files,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: extra,
+        patterns: forbidden.map((dir) => ({
+          regex: `(^|/)${dir}(/|$)`,
+          message: `this layer must not import ${dir}/ (see STYLE.md layering)`,
+        })),
+      },
+    ],
+  },
+});
+const noVscode = [{ name: 'vscode', message: 'only extension/ may import vscode' }];
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'extension/dist/**', 'node_modules/**', 'test/parity/fixtures/**', 'templates/**/.devcontainer/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/explicit-module-boundary-types': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  layer(['src/common/**'], ['api', 'config', 'engine', 'devcontainer', 'cli'], noVscode),
+  layer(['src/api/**'], ['config', 'engine', 'devcontainer', 'cli'], noVscode),
+  layer(['src/config/**'], ['engine', 'devcontainer', 'cli'], noVscode),
+  layer(['src/engine/**'], ['devcontainer', 'cli'], noVscode),
+  layer(['src/devcontainer/**'], ['engine', 'cli'], noVscode),
+  layer(['src/cli/**'], [], noVscode),
+  layer(['server/**'], ['engine', 'devcontainer', 'cli'], noVscode),
+  layer(['extension/**'], ['engine', 'devcontainer', 'cli']),
+  { files: ['**/*.test.ts', 'test/**/*.ts'], rules: { '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }] } },
+);

@@ -1,0 +1,36 @@
+// Bundles Berth's executables with esbuild: the CLI, the runtime service,
+// the in-container agent and the VS Code extension.
+import { build } from 'esbuild';
+import { chmod, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // jsonc-parser's UMD build hides its requires from the bundler; use its ES module build.
+  mainFields: ['module', 'main'],
+  define: { BERTH_VERSION: JSON.stringify(version) },
+};
+
+const targets = [
+  { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
+  { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
+  { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js' },
+  { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
+];
+
+await Promise.all(
+  targets.map(async ({ executable, ...options }) => {
+    await build({ ...common, ...options });
+    if (executable) await chmod(path.join(root, options.outfile), 0o755);
+  }),
+);

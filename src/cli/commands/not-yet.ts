@@ -1,0 +1,31 @@
+import { notYet } from '../../common/errors';
+import type { Command } from '../command';
+
+/** A command whose engine part does not exist yet: it says so, and which issue tracks it. */
+function pending(name: string, summary: string, issue: number): Command {
+  return {
+    name,
+    summary: `${summary} (not available yet: issue #${issue})`,
+    usage: `${name} [options]`,
+    options: {},
+    allowPositionals: true,
+    run() {
+      return Promise.reject(notYet(`berth ${name}`, issue));
+    },
+  };
+}
+
+export const pendingCommands: readonly Command[] = [
+  pending('engine', 'Start, stop and inspect the Berth runtime service (berthd)', 3),
+  pending('pull', 'Pull an image from a registry', 3),
+  pending('up', 'Create and start a dev container for a workspace', 8),
+  pending('build', 'Build the image of a dev container', 6),
+  pending('exec', 'Run a command in a dev container', 8),
+  pending('stop', 'Stop a dev container', 8),
+  pending('down', 'Stop and remove a dev container', 8),
+  pending('ssh', 'Open an SSH session to a dev container', 7),
+  pending('ssh-config', 'Print OpenSSH Host blocks for dev containers', 7),
+  pending('port-forward', 'Forward a local port into a dev container', 7),
+  pending('compose', 'Run compose projects on Berth', 9),
+  pending('serve', 'Serve Berth to remote clients over HTTPS', 11),
+];
