@@ -3,7 +3,7 @@
  * validated, frozen configuration. Every problem carries the file,
  * line:column and JSON path.
  */
-import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
 import { BerthError } from '../common/errors';
 import type { DevContainerConfig } from './types';
 import type { Issue, JsonPath } from './schema';
@@ -102,6 +102,9 @@ function deepFreeze<T>(value: T): T {
 
 /** Problems in a document, errors and warnings, without throwing (for editors). */
 export function diagnoseConfigText(text: string, file: string): { value: unknown; diagnostics: ConfigDiagnostic[] } {
+  if (stripComments(text).trim() === '') {
+    return { value: undefined, diagnostics: [{ severity: 'error', message: 'the file is empty', path: '', file, line: 1, column: 1 }] };
+  }
   const positions = new Positions(text);
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
@@ -112,10 +115,7 @@ export function diagnoseConfigText(text: string, file: string): { value: unknown
     file,
     ...positions.at(e.offset),
   }));
-  if (diagnostics.length > 0 || !tree) {
-    if (diagnostics.length === 0) diagnostics.push({ severity: 'error', message: 'the file is empty', path: '', file, line: 1, column: 1 });
-    return { value: undefined, diagnostics };
-  }
+  if (diagnostics.length > 0 || !tree) return { value: undefined, diagnostics };
   const value: unknown = getNodeValue(tree);
   for (const issue of validateConfigValue(value)) {
     diagnostics.push({

@@ -172,7 +172,7 @@ export function objectOf(props: { readonly [key: string]: Schema }, options: Obj
       let ok = true;
       for (const key of options.required ?? []) {
         if (!(key in obj)) {
-          out.push({ severity: 'error', path, message: `missing required property "${key}"` });
+          out.push({ severity: 'error', path: [...path, key], message: `missing required property "${key}"` });
           ok = false;
         }
       }
@@ -212,7 +212,8 @@ export function union(...members: Schema[]): Schema {
         }
         firstIssues ??= issues;
       }
-      if (candidates.length === 1 && firstIssues) {
+      // Errors deeper inside the one candidate are more useful than "expected A or B".
+      if (candidates.length === 1 && firstIssues?.some((i) => i.path.length > path.length)) {
         out.push(...firstIssues);
         return false;
       }

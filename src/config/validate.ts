@@ -16,7 +16,7 @@ function crossPropertyIssues(config: Record<string, unknown>): Issue[] {
     has('dockerFile') || (typeof build === 'object' && build !== null && (build as Record<string, unknown>)['dockerfile'] !== undefined);
   if (has('dockerComposeFile')) {
     if (!has('service')) {
-      out.push({ severity: 'error', path: [], message: '"service" is required when "dockerComposeFile" is set' });
+      out.push({ severity: 'error', path: ['service'], message: '"service" is required when "dockerComposeFile" is set' });
     }
     for (const key of SINGLE_ONLY) {
       if (has(key)) {
@@ -47,7 +47,7 @@ function crossPropertyIssues(config: Record<string, unknown>): Issue[] {
       atKey: true,
     });
   }
-  if (has('build') && !hasDockerfile && !has('image')) {
+  if (typeof build === 'object' && build !== null && !Array.isArray(build) && !hasDockerfile && !has('image')) {
     out.push({ severity: 'error', path: ['build'], message: '"build" needs "dockerfile"', atKey: true });
   }
   if (!has('image') && !hasDockerfile) {
