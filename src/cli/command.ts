@@ -36,6 +36,8 @@ export interface Command {
   readonly usage: string;
   readonly options: OptionSpecs;
   readonly allowPositionals?: boolean;
+  /** False to accept any option (commands that only say "not yet"). */
+  readonly strict?: boolean;
   run(options: ParsedOptions, positionals: readonly string[], ctx: CommandContext): Promise<number>;
 }
 
@@ -60,7 +62,7 @@ export function parseCommandArgs(command: Command, args: readonly string[]): { v
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: command.allowPositionals ?? false, strict: true });
+    parsed = parseArgs({ args: [...args], options, allowPositionals: command.allowPositionals ?? false, strict: command.strict ?? true });
   } catch (err) {
     throw new BerthError('invalid_argument', `${(err as Error).message.replace(/\. To specify.*$/s, '')}\nRun 'berth ${command.name} --help' for usage.`, {
       cause: err,

@@ -72,7 +72,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } catch (err) {
     const result = errorResult(err);
     if (results === 0) io.stdout(jsonLine(result));
-    io.stderr(`berth ${command.name}: ${result.message}\n`);
+    io.stderr(`error: ${result.message}\n`);
     return 1;
   }
 }
