@@ -4,7 +4,7 @@
  * validate.ts.
  */
 import { LIFECYCLE_COMMANDS, ON_AUTO_FORWARD, USER_ENV_PROBES } from './types';
-import { arrayOf, bool, int, num, objectOf, oneOfStrings, recordOf, str, union, type Schema } from './schema';
+import { arrayOf, bool, int, num, objectOf, oneOfStrings, recordOf, str, union, type Schema } from '../common/schema';
 
 const strings = (): Schema => arrayOf(str());
 

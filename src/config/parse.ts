@@ -6,7 +6,7 @@
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
 import { BerthError } from '../common/errors';
 import type { DevContainerConfig } from './types';
-import type { Issue, JsonPath } from './schema';
+import type { Issue, JsonPath } from '../common/schema';
 import { validateConfigValue } from './validate';
 
 export interface ConfigDiagnostic {

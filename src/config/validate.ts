@@ -3,7 +3,7 @@
  * rules that involve several properties.
  */
 import { devcontainerSchema } from './devcontainer-schema';
-import type { Issue } from './schema';
+import type { Issue } from '../common/schema';
 
 const SINGLE_ONLY = ['image', 'build', 'dockerFile', 'context', 'appPort', 'runArgs', 'workspaceMount'] as const;
 const COMPOSE_ONLY = ['service', 'runServices'] as const;
