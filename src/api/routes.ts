@@ -1,0 +1,131 @@
+/**
+ * Berth's native API, declared once. The daemon's router and the client are
+ * both built from this table; each operation has one request and one
+ * response shape. Streams are NDJSON: one JSON object per line.
+ */
+import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
+import type { ImageRecord, PullProgress } from './types/images';
+
+export interface PingResponse {
+  readonly ok: true;
+  readonly version: string;
+  readonly apiVersion: string;
+  readonly pid: number;
+}
+
+export interface InfoResponse extends PingResponse {
+  readonly dataRoot: string;
+  readonly runtime: string;
+  readonly snapshotter: string;
+  readonly containers: { readonly total: number; readonly running: number };
+  readonly images: number;
+  readonly startedAt: string;
+}
+
+export interface LogLine {
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+  readonly time: string;
+}
+
+/** A pull's NDJSON stream: progress messages, then one final message with the image or an error. */
+export type PullMessage =
+  | { readonly progress: PullProgress }
+  | { readonly image: ImageRecord }
+  | { readonly error: { readonly code: string; readonly message: string } };
+
+export type Method = 'GET' | 'POST' | 'DELETE' | 'HEAD' | 'PUT';
+
+export interface RouteDef {
+  readonly method: Method;
+  /** Path pattern; `{name}` segments are parameters (`{name*}` takes the rest, slashes included). */
+  readonly path: string;
+  /** json: one JSON response; ndjson: a stream of JSON lines; upgrade: a hijacked connection. */
+  readonly response: 'json' | 'ndjson' | 'upgrade' | 'none';
+}
+
+/** Operation name → types. `params` are path parameters, `query` the query string. */
+export interface Operations {
+  ping: { params: object; query: object; body: undefined; response: PingResponse };
+  info: { params: object; query: object; body: undefined; response: InfoResponse };
+  imagePull: { params: object; query: object; body: { reference: string; platform?: string }; response: PullMessage };
+  imageList: { params: object; query: object; body: undefined; response: readonly ImageRecord[] };
+  imageInspect: { params: { name: string }; query: object; body: undefined; response: ImageRecord };
+  imageTag: { params: { name: string }; query: object; body: { target: string }; response: { ok: true } };
+  imagePush: { params: { name: string }; query: object; body: undefined; response: PullMessage };
+  imageRemove: {
+    params: { name: string };
+    query: { force?: string };
+    body: undefined;
+    response: { untagged: readonly string[]; deleted: readonly string[] };
+  };
+  containerCreate: { params: object; query: object; body: ContainerCreateRequest; response: { id: string; name: string } };
+  containerList: { params: object; query: { all?: string; filters?: string }; body: undefined; response: readonly ContainerRecord[] };
+  containerInspect: { params: { id: string }; query: object; body: undefined; response: ContainerRecord };
+  containerStart: { params: { id: string }; query: object; body: undefined; response: { ok: true } };
+  containerStop: { params: { id: string }; query: { timeout?: string }; body: undefined; response: { ok: true } };
+  containerKill: { params: { id: string }; query: { signal?: string }; body: undefined; response: { ok: true } };
+  containerRestart: { params: { id: string }; query: { timeout?: string }; body: undefined; response: { ok: true } };
+  containerWait: { params: { id: string }; query: object; body: undefined; response: { exitCode: number } };
+  containerLogs: {
+    params: { id: string };
+    query: { follow?: string; tail?: string; since?: string; timestamps?: string };
+    body: undefined;
+    response: LogLine;
+  };
+  containerRemove: { params: { id: string }; query: { force?: string }; body: undefined; response: { ok: true } };
+  containerExec: { params: { id: string }; query: object; body: ExecRequest; response: { exitCode: number } };
+  events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
+}
+
+export type OperationName = keyof Operations;
+
+export const API_VERSION = '1';
+
+export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
+  ping: { method: 'GET', path: '/v1/ping', response: 'json' },
+  info: { method: 'GET', path: '/v1/info', response: 'json' },
+  imagePull: { method: 'POST', path: '/v1/images/pull', response: 'ndjson' },
+  imageList: { method: 'GET', path: '/v1/images', response: 'json' },
+  imageInspect: { method: 'GET', path: '/v1/images/{name*}', response: 'json' },
+  imageTag: { method: 'POST', path: '/v1/images/tag/{name*}', response: 'json' },
+  imagePush: { method: 'POST', path: '/v1/images/push/{name*}', response: 'ndjson' },
+  imageRemove: { method: 'DELETE', path: '/v1/images/{name*}', response: 'json' },
+  containerCreate: { method: 'POST', path: '/v1/containers', response: 'json' },
+  containerList: { method: 'GET', path: '/v1/containers', response: 'json' },
+  containerInspect: { method: 'GET', path: '/v1/containers/{id}', response: 'json' },
+  containerStart: { method: 'POST', path: '/v1/containers/{id}/start', response: 'json' },
+  containerStop: { method: 'POST', path: '/v1/containers/{id}/stop', response: 'json' },
+  containerKill: { method: 'POST', path: '/v1/containers/{id}/kill', response: 'json' },
+  containerRestart: { method: 'POST', path: '/v1/containers/{id}/restart', response: 'json' },
+  containerWait: { method: 'POST', path: '/v1/containers/{id}/wait', response: 'json' },
+  containerLogs: { method: 'GET', path: '/v1/containers/{id}/logs', response: 'ndjson' },
+  containerRemove: { method: 'DELETE', path: '/v1/containers/{id}', response: 'json' },
+  containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'json' },
+  events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
+};
+
+/** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */
+export function fillPath(pattern: string, params: Readonly<Record<string, string>>): string {
+  return pattern.replace(/\{(\w+)(\*?)\}/g, (_m, name: string, rest: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name}`);
+    return rest ? value.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(value);
+  });
+}
+
+/** Matches a request path against a pattern; returns the decoded parameters or undefined. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const names: string[] = [];
+  const source = pattern.replace(/[.+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)(\*?)\}/g, (_m, name: string, rest: string) => {
+    names.push(name);
+    return rest ? '(.+)' : '([^/]+)';
+  });
+  const match = new RegExp(`^${source}$`).exec(path);
+  if (!match) return undefined;
+  const params: Record<string, string> = {};
+  names.forEach((name, i) => {
+    params[name] = decodeURIComponent(match[i + 1] ?? '');
+  });
+  return params;
+}

@@ -1,0 +1,119 @@
+/**
+ * Containers: what a create request carries, what the engine records, and
+ * the verbs. A state machine (state.ts) guards every verb.
+ */
+import type { Digest } from './oci';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface MountRequest {
+  readonly type: 'bind' | 'volume' | 'tmpfs';
+  /** Host path (bind) or volume name; unused for tmpfs. */
+  readonly source?: string;
+  readonly target: string;
+  readonly readOnly?: boolean;
+  /** Extra mount options, e.g. "nosuid", "size=64m". */
+  readonly options?: readonly string[];
+}
+
+export interface ResourceLimits {
+  /** Bytes; 0 or absent for none. */
+  readonly memory?: number;
+  /** CPU quota in units of 1e-9 CPUs (Docker's NanoCpus). */
+  readonly nanoCpus?: number;
+  readonly pidsLimit?: number;
+}
+
+/** Everything needed to create a container (already resolved against the image by the caller or the manager). */
+export interface ContainerCreateRequest {
+  /** Unique; generated ("adjective_name") when absent. */
+  readonly name?: string;
+  /** Image reference or id as given by the user. */
+  readonly image: string;
+  readonly entrypoint?: readonly string[] | null;
+  readonly cmd?: readonly string[] | null;
+  readonly env?: readonly string[];
+  /** "user", "uid", "user:group", "uid:gid". */
+  readonly user?: string;
+  readonly workingDir?: string;
+  readonly hostname?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly tty?: boolean;
+  readonly openStdin?: boolean;
+  readonly stdinOnce?: boolean;
+  readonly init?: boolean;
+  readonly privileged?: boolean;
+  readonly capAdd?: readonly string[];
+  readonly capDrop?: readonly string[];
+  readonly securityOpt?: readonly string[];
+  readonly readonlyRootfs?: boolean;
+  readonly mounts?: readonly MountRequest[];
+  readonly resources?: ResourceLimits;
+  /** "none" | "host" | "bridge" | a network name (bridge networking: issue #5). */
+  readonly networkMode?: string;
+  readonly autoRemove?: boolean;
+  readonly stopSignal?: string;
+  /** Seconds before SIGKILL on stop (default 10). */
+  readonly stopTimeout?: number;
+}
+
+export interface ContainerState {
+  readonly status: ContainerStatus;
+  readonly pid: number;
+  readonly exitCode: number;
+  /** "OOMKilled" etc. */
+  readonly oomKilled: boolean;
+  readonly error: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+export interface ContainerRecord {
+  /** 64 hex characters. */
+  readonly id: string;
+  readonly name: string;
+  readonly imageId: Digest;
+  readonly imageRef: string;
+  readonly created: string;
+  readonly request: ContainerCreateRequest;
+  /** Final argv of the container's first process. */
+  readonly path: string;
+  readonly args: readonly string[];
+  readonly state: ContainerState;
+  /** Bundle directory (config.json, rootfs mount point). */
+  readonly bundle: string;
+  readonly logPath: string;
+  readonly restartCount: number;
+}
+
+export interface ExecRequest {
+  readonly cmd: readonly string[];
+  readonly env?: readonly string[];
+  readonly user?: string;
+  readonly workingDir?: string;
+  readonly tty?: boolean;
+  readonly attachStdin?: boolean;
+  readonly privileged?: boolean;
+}
+
+export interface ListFilters {
+  readonly all?: boolean;
+  /** "key" or "key=value" */
+  readonly label?: readonly string[];
+  readonly name?: readonly string[];
+  readonly id?: readonly string[];
+  readonly status?: readonly ContainerStatus[];
+  readonly ancestor?: readonly string[];
+}
+
+export type EngineEventAction = 'create' | 'start' | 'die' | 'stop' | 'kill' | 'destroy' | 'restart' | 'exec_create' | 'exec_start' | 'pull' | 'tag' | 'untag' | 'delete';
+
+export interface EngineEvent {
+  readonly type: 'container' | 'image';
+  readonly action: EngineEventAction;
+  readonly id: string;
+  /** Container name, image reference, labels, exitCode... */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Unix time in nanoseconds, as a decimal string. */
+  readonly timeNano: string;
+}
