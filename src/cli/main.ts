@@ -4,6 +4,7 @@
  */
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
+import { engineCommand } from './commands/engine';
 import { listConfigurationsCommand } from './commands/list-configurations';
 import { pendingCommands } from './commands/not-yet';
 import { readConfigurationCommand } from './commands/read-configuration';
@@ -19,7 +20,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, engineCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -1,0 +1,96 @@
+/**
+ * The typed client of Berth's native API, built from the route table. It
+ * speaks HTTP over the daemon's unix socket.
+ */
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { BerthError } from '../common/errors';
+import { errorFromResponse } from './http-errors';
+import { fillPath, ROUTES, type OperationName, type Operations } from './routes';
+
+export interface ApiClientOptions {
+  readonly socketPath: string;
+}
+
+export interface CallOptions<K extends OperationName> {
+  readonly params?: Operations[K]['params'];
+  readonly query?: Operations[K]['query'];
+  readonly body?: Operations[K]['body'];
+  readonly signal?: AbortSignal;
+}
+
+function queryString(query: object | undefined): string {
+  if (!query) return '';
+  const entries = Object.entries(query).filter(([, v]) => v !== undefined) as [string, unknown][];
+  if (entries.length === 0) return '';
+  return `?${new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
+}
+
+export class ApiClient {
+  constructor(private readonly options: ApiClientOptions) {}
+
+  get socketPath(): string {
+    return this.options.socketPath;
+  }
+
+  private request<K extends OperationName>(op: K, options: CallOptions<K>): Promise<http.IncomingMessage> {
+    const route = ROUTES[op];
+    const path = fillPath(route.path, (options.params ?? {}) as Record<string, string>) + queryString(options.query);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: this.options.socketPath,
+          path,
+          method: route.method,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        resolve,
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError') reject(new BerthError('cancelled', `${op} cancelled`, { cause: err }));
+        else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(new BerthError('unavailable', `the Berth engine is not running (no socket at ${this.options.socketPath}); start it with 'berth engine start'`, { cause: err }));
+        } else reject(new BerthError('unavailable', `cannot reach the Berth engine at ${this.options.socketPath}: ${err.message}`, { cause: err }));
+      });
+      req.end(payload);
+    });
+  }
+
+  private static async readBody(res: http.IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return { message: text };
+    }
+  }
+
+  /** A JSON operation. Errors come back as the BerthError the daemon raised. */
+  async call<K extends OperationName>(op: K, options: CallOptions<K> = {}): Promise<Operations[K]['response']> {
+    const res = await this.request(op, options);
+    const body = await ApiClient.readBody(res);
+    if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, body);
+    return body as Operations[K]['response'];
+  }
+
+  /** An NDJSON operation: yields each message as it arrives. */
+  async *stream<K extends OperationName>(op: K, options: CallOptions<K> = {}): AsyncGenerator<Operations[K]['response']> {
+    const res = await this.request(op, options);
+    if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, await ApiClient.readBody(res));
+    const lines = createInterface({ input: res, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        yield JSON.parse(line) as Operations[K]['response'];
+      }
+    } finally {
+      lines.close();
+      res.destroy();
+    }
+  }
+}
