@@ -5,6 +5,8 @@
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
 import { engineCommand } from './commands/engine';
+import { imagesCommand } from './commands/images';
+import { pullCommand } from './commands/pull';
 import { listConfigurationsCommand } from './commands/list-configurations';
 import { pendingCommands } from './commands/not-yet';
 import { readConfigurationCommand } from './commands/read-configuration';
@@ -20,7 +22,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, engineCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, engineCommand, pullCommand, imagesCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

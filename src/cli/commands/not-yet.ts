@@ -17,7 +17,6 @@ function pending(name: string, summary: string, issue: number): Command {
 }
 
 export const pendingCommands: readonly Command[] = [
-  pending('pull', 'Pull an image from a registry', 3),
   pending('up', 'Create and start a dev container for a workspace', 8),
   pending('build', 'Build the image of a dev container', 6),
   pending('exec', 'Run a command in a dev container', 8),
