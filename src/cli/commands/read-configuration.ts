@@ -2,9 +2,12 @@ import path from 'node:path';
 import { readConfiguration } from '../../config/read';
 import { stringOption, type Command } from '../command';
 
-/** The file URI shape the reference CLI prints for configFilePath. */
-export function configFileUri(file: string): Record<string, unknown> {
-  return { $mid: 1, fsPath: file, path: file, scheme: 'vscode-fileHost' };
+/**
+ * The file URI shape the reference CLI prints for configFilePath: scheme
+ * "file" for a --config path, "vscode-fileHost" for a discovered one.
+ */
+export function configFileUri(file: string, givenByUser: boolean): Record<string, unknown> {
+  return { $mid: 1, fsPath: file, path: file, scheme: givenByUser ? 'file' : 'vscode-fileHost' };
 }
 
 export const readConfigurationCommand: Command = {
@@ -38,7 +41,7 @@ export const readConfigurationCommand: Command = {
       signal: ctx.signal,
     });
     ctx.result({
-      configuration: { ...result.config, configFilePath: configFileUri(result.configFile) },
+      configuration: { ...result.config, configFilePath: configFileUri(result.configFile, config !== undefined) },
       workspace: result.workspace,
     });
     return 0;
