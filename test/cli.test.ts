@@ -119,3 +119,20 @@ test('--log-format json writes JSON lines to stderr', async () => {
   const lines = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(lines.some((l) => l['level'] === 'warn' && /unknown property/.test(String(l['msg']))), run.stderr);
 });
+
+test('templates: list, apply with options, refuse to overwrite', async () => {
+  const list = await runBerth(['templates', 'list']);
+  assert.equal(list.code, 0, list.stdout);
+  const ids = (singleJson(list.stdout)['templates'] as { id: string }[]).map((t) => t.id);
+  assert.ok(ids.includes('node') && ids.length >= 6);
+  const dir = await workspace({});
+  const apply = await runBerth(['templates', 'apply', '--template', 'node', '--option', 'nodeVersion=22', '--workspace-folder', dir]);
+  assert.equal(apply.code, 0, apply.stdout);
+  const read = await runBerth(['read-configuration', '--workspace-folder', dir]);
+  assert.equal((singleJson(read.stdout)['configuration'] as Record<string, unknown>)['image'], 'node:22-bookworm');
+  const again = await runBerth(['templates', 'apply', '--template', 'node', '--workspace-folder', dir]);
+  assert.equal(again.code, 1);
+  assert.match(String(singleJson(again.stdout)['message']), /already has .*nothing was written/);
+  const bad = await runBerth(['templates', 'apply', '--template', 'node', '--option', 'nodeVersion=9', '--workspace-folder', await workspace({})]);
+  assert.match(String(singleJson(bad.stdout)['message']), /must be one of 18, 20, 22/);
+});

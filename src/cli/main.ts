@@ -10,6 +10,7 @@ import { pullCommand } from './commands/pull';
 import { listConfigurationsCommand } from './commands/list-configurations';
 import { pendingCommands } from './commands/not-yet';
 import { readConfigurationCommand } from './commands/read-configuration';
+import { templatesCommand } from './commands/templates';
 import { errorResult, jsonLine } from './output';
 
 export interface CliIo {
@@ -22,7 +23,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, engineCommand, pullCommand, imagesCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, imagesCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {
