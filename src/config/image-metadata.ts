@@ -102,7 +102,7 @@ export function parseImageMetadataLabel(value: string | undefined): ImageMetadat
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new BerthError('invalid_argument', `the ${IMAGE_METADATA_LABEL} label's entry ${i} is not an object`);
     }
-    return entry as ImageMetadataEntry;
+    return entry;
   });
 }
 
@@ -110,7 +110,7 @@ export function parseImageMetadataLabel(value: string | undefined): ImageMetadat
 export function configToMetadataEntry(config: DevContainerConfig): ImageMetadataEntry {
   const out: Record<string, unknown> = {};
   for (const key of PICKED) if (key in config) out[key] = (config as Record<string, unknown>)[key];
-  return out as ImageMetadataEntry;
+  return out;
 }
 
 const MOUNT_KEYS: Readonly<Record<string, string>> = { src: 'source', dst: 'target', destination: 'target' };
