@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { readConfiguration } from '../../config/read';
+import { mergedConfiguration } from '../../devcontainer/merged-configuration';
 import { stringOption, type Command } from '../command';
+import { ENGINE_OPTIONS, engineClient } from '../engine-client';
 
 /**
  * The file URI shape the reference CLI prints for configFilePath: scheme
@@ -15,6 +17,7 @@ export const readConfigurationCommand: Command = {
   summary: 'Read, validate and print a dev container configuration (variables substituted).',
   usage: 'read-configuration [--workspace-folder DIR] [--config FILE] [--include-merged-configuration]',
   options: {
+    ...ENGINE_OPTIONS,
     'workspace-folder': { type: 'string', valueName: 'DIR', description: 'Workspace folder (default: the current directory).' },
     config: { type: 'string', valueName: 'FILE', description: 'devcontainer.json to use (default: found in the workspace folder).' },
     'mount-workspace-git-root': {
@@ -40,9 +43,14 @@ export const readConfigurationCommand: Command = {
       logger: ctx.logger,
       signal: ctx.signal,
     });
+    const merged =
+      values['include-merged-configuration'] === true
+        ? await mergedConfiguration(result.config, engineClient(values, ctx.env), { signal: ctx.signal })
+        : undefined;
     ctx.result({
       configuration: { ...result.config, configFilePath: configFileUri(result.configFile, config !== undefined) },
       workspace: result.workspace,
+      ...(merged ? { mergedConfiguration: { ...merged, configFilePath: configFileUri(result.configFile, config !== undefined) } } : {}),
     });
     return 0;
   },
