@@ -1,0 +1,105 @@
+import type { ContainerStatus, EngineEvent, ListFilters } from '../../api/types/containers';
+import { AsyncQueue } from '../../common/async-queue';
+import { BerthError } from '../../common/errors';
+import type { Handlers } from './router';
+import type { ContainerService, EventSource } from './services';
+
+const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
+
+function optionalInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new BerthError('invalid_argument', `${name} must be an integer (got "${value}")`);
+  return n;
+}
+
+/** Docker-style filters: a JSON object of string arrays, e.g. {"label":["a=b"],"status":["running"]}. */
+export function parseFilters(text: string | undefined, all: boolean): ListFilters {
+  if (text === undefined || text === '') return { all };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new BerthError('invalid_argument', `filters must be JSON (got ${text})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BerthError('invalid_argument', 'filters must be a JSON object');
+  const out: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!['label', 'name', 'id', 'status', 'ancestor'].includes(key)) throw new BerthError('invalid_argument', `unknown filter "${key}"`);
+    const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.keys(value) : [value];
+    out[key] = list.map(String);
+  }
+  return { all: all || out['status'] !== undefined, ...out, status: out['status'] as ContainerStatus[] | undefined };
+}
+
+export function matchesEvent(event: EngineEvent, filters: ListFilters & { type?: readonly string[] }): boolean {
+  if (filters.label?.length) {
+    for (const label of filters.label) {
+      const [k = '', v] = label.split('=');
+      if (event.attributes[k] === undefined || (v !== undefined && event.attributes[k] !== v)) return false;
+    }
+  }
+  if (filters.id?.length && !filters.id.some((id) => event.id.startsWith(id))) return false;
+  if (filters.name?.length && !filters.name.includes(event.attributes['name'] ?? '')) return false;
+  return true;
+}
+
+export function containerHandlers(containers: ContainerService, events: EventSource): Handlers {
+  return {
+    containerCreate: async ({ body, signal }) => {
+      if (typeof body !== 'object' || body === null || typeof body.image !== 'string') {
+        throw new BerthError('invalid_argument', 'a container needs an "image"');
+      }
+      const record = await containers.create(body, { signal });
+      return { id: record.id, name: record.name };
+    },
+    containerList: ({ query }) => containers.list(parseFilters(query.filters, truthy(query.all))),
+    containerInspect: ({ params }) => containers.inspect(params.id),
+    containerStart: async ({ params, signal }) => {
+      await containers.start(params.id, { signal });
+      return { ok: true };
+    },
+    containerStop: async ({ params, query }) => {
+      const timeout = optionalInt(query.timeout, 'timeout');
+      await containers.stop(params.id, timeout === undefined ? {} : { timeout });
+      return { ok: true };
+    },
+    containerKill: async ({ params, query }) => {
+      await containers.kill(params.id, query.signal);
+      return { ok: true };
+    },
+    containerRestart: async ({ params, query }) => {
+      const timeout = optionalInt(query.timeout, 'timeout');
+      await containers.restart(params.id, timeout === undefined ? {} : { timeout });
+      return { ok: true };
+    },
+    containerWait: ({ params, signal }) => containers.wait(params.id, { signal }),
+    containerLogs: ({ params, query, signal }) => {
+      const tail = optionalInt(query.tail, 'tail');
+      const since = optionalInt(query.since, 'since');
+      return containers.logs(params.id, {
+        follow: truthy(query.follow),
+        signal,
+        ...(tail === undefined ? {} : { tail }),
+        ...(since === undefined ? {} : { since }),
+      });
+    },
+    containerRemove: async ({ params, query }) => {
+      await containers.remove(params.id, { force: truthy(query.force) });
+      return { ok: true };
+    },
+    events: ({ query, signal }) => {
+      const filters = parseFilters(query.filters, true);
+      let unsubscribe = (): void => undefined;
+      const queue = new AsyncQueue<EngineEvent>(() => unsubscribe());
+      unsubscribe = events.subscribe((event) => {
+        if (matchesEvent(event, filters)) queue.push(event);
+      });
+      signal.addEventListener('abort', () => {
+        unsubscribe();
+        queue.end();
+      });
+      return queue;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * What the API handlers need from the engine. The concrete services (image
+ * store, container manager, event bus) implement these; the handlers only
+ * translate HTTP into calls of them.
+ */
+import type { LogLine } from '../../api/routes';
+import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ListFilters } from '../../api/types/containers';
+import type { ImageStore } from '../../api/types/images';
+
+export interface ContainerService {
+  create(request: ContainerCreateRequest, options?: { signal?: AbortSignal }): Promise<ContainerRecord>;
+  start(id: string, options?: { signal?: AbortSignal }): Promise<void>;
+  stop(id: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
+  kill(id: string, signal?: string): Promise<void>;
+  restart(id: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
+  remove(id: string, options?: { force?: boolean }): Promise<void>;
+  wait(id: string, options?: { signal?: AbortSignal }): Promise<{ exitCode: number }>;
+  logs(id: string, options: { follow?: boolean; tail?: number; since?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
+  list(filters?: ListFilters): Promise<readonly ContainerRecord[]>;
+  inspect(id: string): Promise<ContainerRecord>;
+}
+
+export interface EventSource {
+  /** Calls `listener` for every event until the returned function is called. */
+  subscribe(listener: (event: EngineEvent) => void): () => void;
+}
+
+export interface EngineServices {
+  readonly images: ImageStore;
+  readonly containers: ContainerService;
+  readonly events: EventSource;
+}
