@@ -11,6 +11,9 @@ test('label parsing: array, single object, empty, malformed', () => {
   assert.deepEqual(parseImageMetadataLabel('  '), []);
   assert.throws(() => parseImageMetadataLabel('[{'), (e: unknown) => BerthError.is(e, 'invalid_argument') && /not valid JSON/.test(e.message));
   assert.throws(() => parseImageMetadataLabel('[1]'), /entry 0 is not an object/);
+  assert.throws(() => parseImageMetadataLabel('[{}, {"id": "f", "mounts": [null]}]'), /entry 1 \(id "f"\): mounts must be an array of mount strings or objects/);
+  assert.throws(() => parseImageMetadataLabel('{"customizations": "ab"}'), (e: unknown) => BerthError.is(e, 'invalid_argument') && /customizations must be an object/.test(e.message));
+  assert.throws(() => parseImageMetadataLabel('{"capAdd": [1]}'), /capAdd must be an array of strings/);
 });
 
 test('only mergeable properties are picked from the local configuration', () => {
@@ -97,5 +100,7 @@ test('hostRequirements: the maximum of each', () => {
   );
   assert.deepEqual(merged.hostRequirements, { cpus: 4, memory: String(2 ** 30), storage: String(10 * 2 ** 30), gpu: { cores: 2, memory: String(2 * 2 ** 30) } });
   assert.equal(mergeConfiguration({ image: 'x' }, [{}]).hostRequirements, undefined);
+  // Entries without properties do not take part (the local one is empty here).
+  assert.deepEqual(mergeWithImageMetadata({ image: 'x' }, '{"hostRequirements":{"gpu":false,"cpus":2}}').hostRequirements, { cpus: 2, gpu: false });
   assert.deepEqual(mergeWithImageMetadata({ image: 'x', hostRequirements: { gpu: 'optional' } }, '{"hostRequirements":{"gpu":"optional"}}').hostRequirements, { cpus: 0, gpu: 'optional' });
 });

@@ -102,9 +102,44 @@ export function parseImageMetadataLabel(value: string | undefined): ImageMetadat
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new BerthError('invalid_argument', `the ${IMAGE_METADATA_LABEL} label's entry ${i} is not an object`);
     }
+    const record = entry as Record<string, unknown>;
+    for (const [key, expected] of Object.entries(ENTRY_SHAPES)) {
+      const value = record[key];
+      if (value !== undefined && !expected.check(value)) {
+        const id = typeof record['id'] === 'string' ? ` (id "${record['id']}")` : '';
+        throw new BerthError('invalid_argument', `the ${IMAGE_METADATA_LABEL} label's entry ${i}${id}: ${key} must be ${expected.text}`);
+      }
+    }
     return entry;
   });
 }
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const OBJECT = { check: isObject, text: 'an object' };
+const STRINGS = { check: isStringArray, text: 'an array of strings' };
+const BOOLEAN = { check: (v: unknown) => typeof v === 'boolean', text: 'true or false' };
+const STRING = { check: (v: unknown) => typeof v === 'string', text: 'a string' };
+/** The shapes the merge relies on; anything else in an entry is carried along untouched. */
+const ENTRY_SHAPES: Readonly<Record<string, { check: (v: unknown) => boolean; text: string }>> = {
+  init: BOOLEAN,
+  privileged: BOOLEAN,
+  overrideCommand: BOOLEAN,
+  updateRemoteUserUID: BOOLEAN,
+  capAdd: STRINGS,
+  securityOpt: STRINGS,
+  entrypoint: STRING,
+  remoteUser: STRING,
+  containerUser: STRING,
+  mounts: { check: (v) => Array.isArray(v) && v.every((m) => typeof m === 'string' || isObject(m)), text: 'an array of mount strings or objects' },
+  customizations: OBJECT,
+  remoteEnv: OBJECT,
+  containerEnv: OBJECT,
+  portsAttributes: OBJECT,
+  otherPortsAttributes: OBJECT,
+  hostRequirements: OBJECT,
+  forwardPorts: { check: (v) => Array.isArray(v) && v.every((p) => typeof p === 'string' || typeof p === 'number'), text: 'an array of ports' },
+};
 
 /** The mergeable properties of a local configuration, as a metadata entry. */
 export function configToMetadataEntry(config: DevContainerConfig): ImageMetadataEntry {
@@ -237,5 +272,7 @@ export function mergeConfiguration(config: DevContainerConfig, entries: readonly
 
 /** Merges a configuration with an image's label value (the common case). */
 export function mergeWithImageMetadata(config: DevContainerConfig, labelValue: string | undefined): MergedDevContainerConfig {
-  return mergeConfiguration(config, [...parseImageMetadataLabel(labelValue), configToMetadataEntry(config)]);
+  // Like the reference, entries without properties take no part (they would reset last-wins values).
+  const entries = [...parseImageMetadataLabel(labelValue), configToMetadataEntry(config)].filter((e) => Object.keys(e).length > 0);
+  return mergeConfiguration(config, entries);
 }

@@ -72,6 +72,11 @@ const CASES: ReadonlyArray<{ name: string; label?: unknown; config: Record<strin
     },
   },
   {
+    name: 'empty-local-entry',
+    label: [{ hostRequirements: { gpu: false, cpus: 2 }, overrideCommand: false }, {}],
+    config: { name: 'only properties that take no part in the merge' },
+  },
+  {
     name: 'gpu-optional-both',
     label: [{ hostRequirements: { gpu: 'optional', memory: '512mb' } }, { privileged: false, init: false }],
     config: { hostRequirements: { gpu: 'optional', memory: '256mb' }, init: true },
