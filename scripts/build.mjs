@@ -24,7 +24,8 @@ const common = {
 const targets = [
   { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
   { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
-  { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js' },
+  // node-pty is native: it ships beside the bundle; ssh2's optional native crypto falls back to JS.
+  { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'cpu-features', '*.node'] },
   { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
 ];
 

@@ -1,9 +1,53 @@
 /**
- * Entry point of the in-container agent. The agent (SSH over stdio and
- * WebSocket) is tracked in issue #7; until it lands this entry point says so.
+ * Entry point of the in-container agent: an SSH server on its own stdio.
+ *   berth-agent --host-key FILE --authorized-keys FILE
+ * (or BERTH_AGENT_HOST_KEY / BERTH_AGENT_AUTHORIZED_KEYS with the contents).
+ * Logs go to stderr; stdout carries only the SSH protocol.
  */
-import { notYet } from '../../src/common/errors';
+import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../src/common/log';
+import { createAgentServer, serveStream } from './agent-server';
+import { parseAuthorizedKeys } from './auth';
+import { userContext } from './process-env';
 
-const err = notYet('the in-container agent', 7);
-process.stderr.write(`berth-agent: ${err.message}\n`);
-process.exitCode = 1;
+function secret(file: string | undefined, envName: string): string {
+  if (file) return readFileSync(file, 'utf8');
+  const value = process.env[envName];
+  if (!value) throw new Error(`give --${envName === 'BERTH_AGENT_HOST_KEY' ? 'host-key' : 'authorized-keys'} FILE or set ${envName}`);
+  return value;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      'host-key': { type: 'string' },
+      'authorized-keys': { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
+    },
+  });
+  const logger = createLogger({ level: values['log-level'] as 'warn', format: 'json', write: (l) => process.stderr.write(l) }, { component: 'agent' });
+  const hostKey = Buffer.from(secret(values['host-key'], 'BERTH_AGENT_HOST_KEY'));
+  const authorizedKeys = parseAuthorizedKeys(secret(values['authorized-keys'], 'BERTH_AGENT_AUTHORIZED_KEYS'));
+  const user = userContext(process.env);
+  try {
+    process.chdir(user.home);
+  } catch {
+    /* a home that does not exist: stay where we are */
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module, loaded only when a PTY is asked for
+  const loadPty = (): typeof import('node-pty') => require('node-pty') as typeof import('node-pty');
+  const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty });
+  const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  stdio.on('close', () => process.exit(0));
+  process.stdin.on('end', () => setTimeout(() => process.exit(0), 100).unref());
+  serveStream(server, stdio);
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`berth-agent: ${(err as Error).message}\n`);
+  process.exitCode = 2;
+}
