@@ -24,8 +24,8 @@ const common = {
 const targets = [
   { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
   { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
-  // node-pty is native: it ships beside the bundle; ssh2's optional native crypto falls back to JS.
-  { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'cpu-features', '*.node'] },
+  // node-pty and ssh2 (with its native crypto) are loaded from node_modules beside the bundle.
+  { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'ssh2'] },
   { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
 ];
 

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Benchmark the in-container agent (run here on the host over its stdio, as the
+// engine will run it inside containers):
+//  - exec round trip through a warm agent connection vs `docker exec` on Debian's dockerd
+//  - direct-tcpip tunnel throughput vs direct loopback
+//  - cold start (spawn -> authenticated) and RSS of the agent process
+// Usage: node bench/agent.mjs [--runs 50] [--no-docker]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { Client } = createRequire(import.meta.url)(path.join(root, 'node_modules', 'ssh2'));
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] || 50) || 50;
+const withDocker = !args.includes('--no-docker');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-agent-'));
+execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host')]);
+execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'client')]);
+const agentArgv = [path.join(root, 'dist', 'berth-agent.js'), '--host-key', path.join(dir, 'host'), '--authorized-keys', path.join(dir, 'client.pub')];
+
+async function connect() {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(process.execPath, agentArgv, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const client = new Client();
+  await new Promise((resolve, reject) => {
+    client.once('ready', resolve).once('error', reject);
+    client.connect({ sock: Duplex.from({ readable: child.stdout, writable: child.stdin }), username: 'root', privateKey: readFileSync(path.join(dir, 'client')), hostVerifier: () => true });
+  });
+  return { client, child, coldMs: ms(t0) };
+}
+
+const execOnce = (client, cmd) =>
+  new Promise((resolve, reject) =>
+    client.exec(cmd, (err, stream) => {
+      if (err) return reject(err);
+      stream.on('data', () => {});
+      stream.stderr.on('data', () => {});
+      stream.on('close', resolve);
+    }),
+  );
+
+function rssKb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+}
+
+async function throughput(connectFn, bytes) {
+  const sink = net.createServer((s) => s.resume());
+  await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+  const port = sink.address().port;
+  const sock = await connectFn(port);
+  const chunk = Buffer.alloc(1 << 20);
+  const t0 = process.hrtime.bigint();
+  let sent = 0;
+  await new Promise((resolve) => {
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!sock.write(chunk)) return sock.once('drain', pump);
+      }
+      sock.end(resolve);
+    };
+    pump();
+  });
+  const secs = ms(t0) / 1000;
+  sink.close();
+  return bytes / secs / 1e6;
+}
+
+const colds = [];
+for (let i = 0; i < 5; i++) {
+  const c = await connect();
+  colds.push(c.coldMs);
+  c.client.end();
+  c.child.kill();
+}
+const { client, child } = await connect();
+await execOnce(client, 'true');
+const agentExec = [];
+for (let i = 0; i < runs; i++) {
+  const t0 = process.hrtime.bigint();
+  await execOnce(client, 'true');
+  agentExec.push(ms(t0));
+}
+const rss = rssKb(child.pid);
+const size = 512 * 1024 * 1024;
+const direct = await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), size);
+const tunnel = await throughput(
+  (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, ch) => (err ? reject(err) : resolve(ch)))),
+  size,
+);
+client.end();
+child.kill();
+
+console.log(`agent cold start (spawn -> authenticated), median of 5: ${median(colds).toFixed(1)} ms`);
+console.log(`agent RSS after warm-up: ${(rss / 1024).toFixed(1)} MB (target < 40 MB)`);
+console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms)`);
+console.log(`tunnel throughput: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5)`);
+
+if (withDocker) {
+  const host = execFileSync('bash', [path.join(root, '..', 'shared', 'anchors', 'dockerd.sh'), 'start'], { encoding: 'utf8' }).trim();
+  const env = { ...process.env, DOCKER_HOST: host };
+  const docker = (...a) => execFileSync('docker', a, { env, encoding: 'utf8' }).trim();
+  const rootfs = path.join(dir, 'rootfs');
+  execFileSync('sh', ['-c', `mkdir -p ${rootfs}/bin && cp "$(command -v busybox)" ${rootfs}/bin/busybox && for a in $(busybox --list); do [ "$a" = busybox ] || ln -sf busybox ${rootfs}/bin/$a; done && tar -C ${rootfs} -cf ${dir}/rootfs.tar .`]);
+  docker('import', `${dir}/rootfs.tar`, 'berth-bench/busybox:1');
+  const id = docker('run', '-d', '--network', 'none', 'berth-bench/busybox:1', '/bin/sleep', '3600');
+  docker('exec', id, '/bin/true');
+  const dockerExec = [];
+  for (let i = 0; i < Math.min(runs, 20); i++) {
+    const t0 = process.hrtime.bigint();
+    docker('exec', id, '/bin/true');
+    dockerExec.push(ms(t0));
+  }
+  docker('rm', '-f', id);
+  const d = median(dockerExec);
+  console.log(`docker exec on dockerd, p50 of ${dockerExec.length}: ${d.toFixed(1)} ms; agent is ${(d / median(agentExec)).toFixed(1)}x faster`);
+}
+rmSync(dir, { recursive: true, force: true });
