@@ -34,7 +34,7 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
-  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' } } },
   layer(['src/common/**'], ['api', 'config', 'engine', 'devcontainer', 'cli'], noVscode),
   layer(['src/api/**'], ['config', 'engine', 'devcontainer', 'cli'], noVscode),
   layer(['src/config/**'], ['engine', 'devcontainer', 'cli'], noVscode),
