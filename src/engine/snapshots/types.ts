@@ -7,6 +7,8 @@ export interface MountSpec {
   readonly type: string;
   readonly source: string;
   readonly options: readonly string[];
+  /** Mount from this directory: overlay lowerdirs are short relative links there. */
+  readonly cwd?: string;
 }
 
 export type SnapshotKind = 'committed' | 'active' | 'view';
