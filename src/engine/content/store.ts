@@ -88,7 +88,7 @@ export class ContentStore {
   async list(): Promise<Digest[]> {
     const dir = path.join(this.root, 'blobs', 'sha256');
     const names = await readdir(dir).catch(() => [] as string[]);
-    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n): Digest => `sha256:${n}`);
   }
 
   /**
