@@ -1,0 +1,307 @@
+/**
+ * The Docker Engine API (v1.44) on its own socket, for the docker CLI and
+ * other Docker clients. Handlers only translate to the engine's services,
+ * the same ones the native API uses.
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { BerthError, toBerthError } from '../../../common/errors';
+import type { Logger } from '../../../common/log';
+import { statusForCode } from '../../../api/http-errors';
+import type { EngineServices } from '../services';
+import { parseFilters } from '../container-handlers';
+import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
+import { frame } from './frames';
+
+export const DOCKER_API_VERSION = '1.44';
+const MIN_API_VERSION = '1.24';
+
+interface Ctx {
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
+  readonly params: string[];
+  readonly query: URLSearchParams;
+  readonly signal: AbortSignal;
+  readonly body: () => Promise<unknown>;
+}
+
+type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
+
+function send(res: http.ServerResponse, status: number, value: unknown): void {
+  if (value === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function dockerError(res: http.ServerResponse, err: BerthError): void {
+  const status = err.code === 'conflict' ? 409 : err.code === 'failed_precondition' ? 409 : statusForCode(err.code);
+  if (res.headersSent) return void res.end();
+  send(res, status === 499 ? 500 : status, { message: err.message });
+}
+
+const truthy = (v: string | null): boolean => v === '1' || v === 'true';
+
+/** Writes the 101 response on a hijacked connection (attach), then returns the raw socket. */
+function hijack(req: http.IncomingMessage, res: http.ServerResponse, tty: boolean): Duplex {
+  const socket = req.socket;
+  res.detachSocket(socket);
+  const upgrade = req.headers.upgrade !== undefined;
+  socket.write(
+    upgrade
+      ? 'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n'
+      : `HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.${tty ? 'raw' : 'multiplexed'}-stream\r\n\r\n`,
+  );
+  return socket;
+}
+
+export function dockerRoutes(services: EngineServices, info: { version: string; dataRoot: string }): Route[] {
+  const { containers, images } = services;
+  return [
+    ['GET', /^\/_ping$/, ({ res }) => Promise.resolve(void res.end('OK'))],
+    ['HEAD', /^\/_ping$/, ({ res }) => Promise.resolve(void res.end())],
+    [
+      'GET',
+      /^\/version$/,
+      async ({ res }) =>
+        send(res, 200, {
+          Version: info.version,
+          ApiVersion: DOCKER_API_VERSION,
+          MinAPIVersion: MIN_API_VERSION,
+          Os: 'linux',
+          Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+          KernelVersion: (await import('node:os')).release(),
+          Components: [{ Name: 'Engine', Version: info.version, Details: { ApiVersion: DOCKER_API_VERSION } }],
+          Platform: { Name: 'Berth' },
+        }),
+    ],
+    [
+      'GET',
+      /^\/info$/,
+      async ({ res }) => {
+        const all = await containers.list({ all: true });
+        const os = await import('node:os');
+        send(res, 200, {
+          ID: 'berth',
+          Containers: all.length,
+          ContainersRunning: all.filter((c) => c.state.status === 'running').length,
+          ContainersPaused: 0,
+          ContainersStopped: all.filter((c) => c.state.status !== 'running').length,
+          Images: (await images.list()).length,
+          Driver: 'overlay2',
+          DockerRootDir: info.dataRoot,
+          OperatingSystem: 'Berth',
+          OSType: 'linux',
+          Architecture: os.arch(),
+          NCPU: os.cpus().length,
+          MemTotal: os.totalmem(),
+          Name: os.hostname(),
+          ServerVersion: info.version,
+          KernelVersion: os.release(),
+          CgroupDriver: 'cgroupfs',
+          SecurityOptions: ['name=seccomp,profile=builtin'],
+          Runtimes: { runc: { path: 'runc' } },
+          DefaultRuntime: 'runc',
+        });
+      },
+    ],
+    [
+      'POST',
+      /^\/images\/create$/,
+      async ({ res, query, signal }) => {
+        const from = query.get('fromImage');
+        if (!from) throw new BerthError('invalid_argument', 'fromImage is required (import is not supported yet)');
+        const tag = query.get('tag');
+        const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        try {
+          await images.pull(ref, { signal, onProgress: (p) => res.write(`${JSON.stringify(dockerProgress(p))}\n`) });
+        } catch (err) {
+          const e = toBerthError(err);
+          res.write(`${JSON.stringify({ errorDetail: { message: e.message }, error: e.message })}\n`);
+        }
+        res.end();
+      },
+    ],
+    ['GET', /^\/images\/json$/, async ({ res }) => send(res, 200, (await images.list()).map(imageSummary))],
+    ['GET', /^\/images\/(.+)\/json$/, async ({ res, params }) => send(res, 200, imageInspect(await images.get(params[0] ?? '')))],
+    [
+      'POST',
+      /^\/images\/(.+)\/tag$/,
+      async ({ res, params, query }) => {
+        const repo = query.get('repo');
+        if (!repo) throw new BerthError('invalid_argument', 'repo is required');
+        await images.tag(params[0] ?? '', `${repo}:${query.get('tag') || 'latest'}`);
+        send(res, 201, undefined);
+      },
+    ],
+    [
+      'DELETE',
+      /^\/images\/(.+)$/,
+      async ({ res, params, query }) => {
+        const r = await images.remove(params[0] ?? '', { force: truthy(query.get('force')) });
+        send(res, 200, [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))]);
+      },
+    ],
+    [
+      'POST',
+      /^\/containers\/create$/,
+      async ({ res, query, body, signal }) => {
+        const request = createRequestFromDocker((await body()) as DockerCreateBody, query.get('name') ?? undefined);
+        const record = await containers.create(request, { signal });
+        send(res, 201, { Id: record.id, Warnings: [] });
+      },
+    ],
+    [
+      'GET',
+      /^\/containers\/json$/,
+      async ({ res, query }) => send(res, 200, (await containers.list(parseFilters(query.get('filters') ?? undefined, truthy(query.get('all'))))).map(containerSummary)),
+    ],
+    ['GET', /^\/containers\/([^/]+)\/json$/, async ({ res, params }) => send(res, 200, containerInspect(await containers.inspect(params[0] ?? '')))],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/start$/,
+      async ({ res, params, signal }) => {
+        const c = await containers.inspect(params[0] ?? '');
+        if (c.state.status === 'running') return send(res, 304, undefined);
+        await containers.start(c.id, { signal });
+        send(res, 204, undefined);
+      },
+    ],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/stop$/,
+      async ({ res, params, query }) => {
+        const c = await containers.inspect(params[0] ?? '');
+        if (c.state.status !== 'running') return send(res, 304, undefined);
+        const t = query.get('t');
+        await containers.stop(c.id, t ? { timeout: Number(t) } : {});
+        send(res, 204, undefined);
+      },
+    ],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/kill$/,
+      async ({ res, params, query }) => {
+        await containers.kill(params[0] ?? '', query.get('signal') ?? undefined);
+        send(res, 204, undefined);
+      },
+    ],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/restart$/,
+      async ({ res, params, query }) => {
+        const t = query.get('t');
+        await containers.restart(params[0] ?? '', t ? { timeout: Number(t) } : {});
+        send(res, 204, undefined);
+      },
+    ],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/wait$/,
+      async ({ res, params, signal }) => {
+        const c = await containers.inspect(params[0] ?? '');
+        // Headers go out at once: clients wait on the body.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        try {
+          const { exitCode } = await containers.wait(c.id, { signal });
+          res.end(JSON.stringify({ StatusCode: exitCode, Error: null }));
+        } catch (err) {
+          res.end(JSON.stringify({ StatusCode: -1, Error: { Message: toBerthError(err).message } }));
+        }
+      },
+    ],
+    [
+      'GET',
+      /^\/containers\/([^/]+)\/logs$/,
+      async ({ res, params, query, signal }) => {
+        const c = await containers.inspect(params[0] ?? '');
+        const tail = query.get('tail');
+        const follow = truthy(query.get('follow'));
+        const timestamps = truthy(query.get('timestamps'));
+        const wantOut = truthy(query.get('stdout'));
+        const wantErr = truthy(query.get('stderr'));
+        res.writeHead(200, { 'content-type': c.request.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+        res.flushHeaders();
+        const lines = containers.logs(c.id, { follow, signal, ...(tail && tail !== 'all' ? { tail: Number(tail) } : {}) });
+        for await (const l of lines) {
+          if ((l.stream === 'stdout' && !wantOut) || (l.stream === 'stderr' && !wantErr)) continue;
+          const data = Buffer.from(`${timestamps ? `${l.time} ` : ''}${l.line}\n`);
+          res.write(c.request.tty ? data : frame(l.stream, data));
+        }
+        res.end();
+      },
+    ],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/attach$/,
+      async ({ req, res, params, query, signal }) => {
+        const c = await containers.inspect(params[0] ?? '');
+        const socket = hijack(req, res, c.request.tty === true);
+        if (!truthy(query.get('stream'))) return void socket.end();
+        const wantOut = truthy(query.get('stdout'));
+        const wantErr = truthy(query.get('stderr'));
+        // Output from the container's start until it exits.
+        for await (const l of containers.logs(c.id, { follow: true, signal, tail: 0 })) {
+          if ((l.stream === 'stdout' && !wantOut) || (l.stream === 'stderr' && !wantErr)) continue;
+          const data = Buffer.from(`${l.line}\n`);
+          socket.write(c.request.tty ? data : frame(l.stream, data));
+        }
+        socket.end();
+      },
+    ],
+    [
+      'DELETE',
+      /^\/containers\/([^/]+)$/,
+      async ({ res, params, query }) => {
+        await containers.remove(params[0] ?? '', { force: truthy(query.get('force')) });
+        send(res, 204, undefined);
+      },
+    ],
+  ];
+}
+
+export function createDockerHandler(services: EngineServices, info: { version: string; dataRoot: string }, logger: Logger): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const routes = dockerRoutes(services, info);
+  return (req, res) => {
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    res.setHeader('Api-Version', DOCKER_API_VERSION);
+    res.setHeader('Ostype', 'linux');
+    res.setHeader('Docker-Experimental', 'false');
+    res.setHeader('Server', `Berth/${info.version}`);
+    const url = new URL(req.url ?? '/', 'http://docker');
+    const pathname = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
+    let bodyPromise: Promise<unknown> | undefined;
+    const body = (): Promise<unknown> =>
+      (bodyPromise ??= (async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (text === '') return {};
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new BerthError('invalid_argument', 'request body is not valid JSON');
+        }
+      })());
+    const route = routes.find(([method, pattern]) => method === req.method && pattern.test(pathname));
+    if (!route) {
+      send(res, 404, { message: `page not found: ${req.method ?? '?'} ${pathname} is not supported by Berth yet` });
+      return;
+    }
+    const params = (route[1].exec(pathname) ?? []).slice(1).map((p) => decodeURIComponent(p));
+    route[2]({ req, res, params, query: url.searchParams, signal: controller.signal, body }).catch((err: unknown) => {
+      const e = toBerthError(err);
+      if (e.code === 'internal') logger.error('docker API request failed', { url: req.url, error: e.message });
+      dockerError(res, e);
+    });
+  };
+}
