@@ -4,6 +4,7 @@
  */
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
+import { containerCommand } from './commands/container';
 import { engineCommand } from './commands/engine';
 import { imagesCommand } from './commands/images';
 import { pullCommand } from './commands/pull';
@@ -23,7 +24,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, imagesCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, imagesCommand, containerCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {
