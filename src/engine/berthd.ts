@@ -1,9 +1,66 @@
 /**
- * Entry point of berthd, the Berth runtime service. The service itself is
- * tracked in issue #3; until it lands this entry point says so and exits.
+ * berthd, the Berth runtime service: the native API on a root-only unix
+ * socket and the Docker Engine API on a second one. SIGTERM/SIGINT close
+ * the sockets and leave containers running.
+ *   berthd [--data-root DIR] [--socket PATH] [--docker-socket PATH] [--runtime runc|crun]
  */
-import { notYet } from '../common/errors';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import { enginePaths } from '../api/engine-paths';
+import { createLogger } from '../common/log';
+import { createEngine } from './engine';
+import { containerHandlers } from './server/container-handlers';
+import { serveApi } from './server/daemon-server';
+import { createDockerHandler } from './server/docker/docker-server';
+import { imageHandlers } from './server/image-handlers';
+import { systemHandlers } from './server/system-handlers';
+import { listenUnix } from './server/unix-socket';
 
-const err = notYet('berthd (the Berth runtime service)', 3);
-process.stderr.write(`berthd: ${err.message}\n`);
-process.exitCode = 1;
+declare const BERTH_VERSION: string | undefined;
+const VERSION = typeof BERTH_VERSION === 'string' ? BERTH_VERSION : 'dev';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'data-root': { type: 'string' },
+      socket: { type: 'string' },
+      'docker-socket': { type: 'string' },
+      runtime: { type: 'string', default: 'runc' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+  });
+  const logger = createLogger({ level: values['log-level'] as 'info', format: 'json', write: (l) => process.stderr.write(l) }, { component: 'berthd' });
+  const paths = enginePaths({ ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}), ...(values.socket ? { socketPath: values.socket } : {}) });
+  const runtime = values.runtime === 'crun' ? 'crun' : 'runc';
+  const engine = await createEngine({ dataRoot: paths.dataRoot, execRoot: paths.execRoot, runtime, logger });
+  const startedAt = new Date().toISOString();
+  const api = await serveApi(
+    paths.socketPath,
+    {
+      ...systemHandlers({ version: VERSION, dataRoot: paths.dataRoot, runtime, snapshotter: engine.snapshotter.name, startedAt, counts: () => engine.counts() }),
+      ...imageHandlers(engine.images),
+      ...containerHandlers(engine.containers, engine.events),
+    },
+    logger,
+  );
+  const dockerSocket = values['docker-socket'] ?? `${paths.execRoot}/docker.sock`;
+  const dockerHandler = createDockerHandler(engine, { version: VERSION, dataRoot: paths.dataRoot }, logger.child({ api: 'docker' }));
+  const docker = http.createServer(dockerHandler.request);
+  docker.on('upgrade', dockerHandler.upgrade);
+  await listenUnix(docker, dockerSocket);
+  logger.info('berthd ready', { pid: process.pid, socket: paths.socketPath, dockerSocket, dataRoot: paths.dataRoot });
+  const shutdown = (signal: string): void => {
+    logger.info('shutting down; containers keep running', { signal });
+    docker.close();
+    docker.closeAllConnections();
+    void api.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`berthd: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -23,6 +23,8 @@ interface Ctx {
   readonly query: URLSearchParams;
   readonly signal: AbortSignal;
   readonly body: () => Promise<unknown>;
+  /** The raw connection when the client asked to upgrade (attach, exec start). */
+  readonly upgradeSocket?: Duplex;
 }
 
 type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
@@ -47,10 +49,10 @@ function dockerError(res: http.ServerResponse, err: BerthError): void {
 const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 /** Writes the 101 response on a hijacked connection (attach), then returns the raw socket. */
-function hijack(req: http.IncomingMessage, res: http.ServerResponse, tty: boolean): Duplex {
-  const socket = req.socket;
-  res.detachSocket(socket);
-  const upgrade = req.headers.upgrade !== undefined;
+function hijack(ctx: Ctx, tty: boolean): Duplex {
+  const upgrade = ctx.upgradeSocket !== undefined;
+  const socket = ctx.upgradeSocket ?? ctx.req.socket;
+  if (!upgrade) ctx.res.detachSocket(ctx.req.socket);
   socket.write(
     upgrade
       ? 'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n'
@@ -240,9 +242,10 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     [
       'POST',
       /^\/containers\/([^/]+)\/attach$/,
-      async ({ req, res, params, query, signal }) => {
+      async (ctx) => {
+        const { params, query, signal } = ctx;
         const c = await containers.inspect(params[0] ?? '');
-        const socket = hijack(req, res, c.request.tty === true);
+        const socket = hijack(ctx, c.request.tty === true);
         if (!truthy(query.get('stream'))) return void socket.end();
         const wantOut = truthy(query.get('stdout'));
         const wantErr = truthy(query.get('stderr'));
@@ -266,9 +269,15 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
   ];
 }
 
-export function createDockerHandler(services: EngineServices, info: { version: string; dataRoot: string }, logger: Logger): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+export interface DockerHandler {
+  readonly request: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** Requests with `Upgrade: tcp` (attach, exec start) arrive here with their raw socket. */
+  readonly upgrade: (req: http.IncomingMessage, socket: Duplex) => void;
+}
+
+export function createDockerHandler(services: EngineServices, info: { version: string; dataRoot: string }, logger: Logger): DockerHandler {
   const routes = dockerRoutes(services, info);
-  return (req, res) => {
+  const request = (req: http.IncomingMessage, res: http.ServerResponse, upgradeSocket?: Duplex): void => {
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
@@ -298,10 +307,21 @@ export function createDockerHandler(services: EngineServices, info: { version: s
       return;
     }
     const params = (route[1].exec(pathname) ?? []).slice(1).map((p) => decodeURIComponent(p));
-    route[2]({ req, res, params, query: url.searchParams, signal: controller.signal, body }).catch((err: unknown) => {
+    route[2]({ req, res, params, query: url.searchParams, signal: controller.signal, body, ...(upgradeSocket ? { upgradeSocket } : {}) }).catch((err: unknown) => {
       const e = toBerthError(err);
       if (e.code === 'internal') logger.error('docker API request failed', { url: req.url, error: e.message });
-      dockerError(res, e);
+      if (upgradeSocket) {
+        const text = JSON.stringify({ message: e.message });
+        upgradeSocket.end(`HTTP/1.1 ${e.code === 'not_found' ? 404 : 500} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      } else dockerError(res, e);
     });
+  };
+  return {
+    request: (req, res) => request(req, res),
+    upgrade: (req, socket) => {
+      const res = new http.ServerResponse(req);
+      socket.on('error', () => undefined);
+      request(req, res, socket);
+    },
   };
 }

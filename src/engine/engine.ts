@@ -1,0 +1,74 @@
+/**
+ * The engine's composition root: builds the services from the data root and
+ * hands them to the API servers. Disposal is in reverse order and leaves
+ * containers running.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../common/log';
+import type { Digest } from '../api/types/oci';
+import { EventBus } from './containers/events';
+import { RuncContainerManager } from './containers/runc-manager';
+import { ContentStore } from './content/store';
+import { LocalImageStore } from './images/store';
+import { RegistryClient } from './registry/client';
+import { OverlaySnapshotter } from './snapshots/overlay';
+import { LayerUnpacker } from './snapshots/unpacker';
+import type { EngineServices } from './server/services';
+
+export interface EngineOptions {
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly runtime: 'runc' | 'crun';
+  readonly logger: Logger;
+}
+
+export interface Engine extends EngineServices {
+  readonly snapshotter: OverlaySnapshotter;
+  counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
+}
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const { dataRoot, logger } = options;
+  await mkdir(dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(options.execRoot, { recursive: true, mode: 0o711 });
+  const events = new EventBus();
+  const content = new ContentStore(path.join(dataRoot, 'content'));
+  const snapshotter = new OverlaySnapshotter(path.join(dataRoot, 'snapshots', 'overlay'));
+  await mkdir(snapshotter.root, { recursive: true });
+  const unpacker = new LayerUnpacker(snapshotter, logger.child({ component: 'unpacker' }));
+  const stale = await unpacker.cleanupStale();
+  if (stale > 0) logger.info('removed half-unpacked layers left by an earlier run', { count: stale });
+  // The image store asks the containers whether an image is in use; they are made right after it.
+  const holder: { containers?: RuncContainerManager } = {};
+  const images = new LocalImageStore({
+    root: path.join(dataRoot, 'images'),
+    content,
+    registry: new RegistryClient({ logger: logger.child({ component: 'registry' }) }),
+    unpacker,
+    logger: logger.child({ component: 'images' }),
+    isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
+  });
+  const containers = new RuncContainerManager({
+    root: path.join(dataRoot, 'containers'),
+    runcRoot: path.join(options.execRoot, 'runc'),
+    runtime: options.runtime,
+    snapshotter,
+    getImage: (name) => images.get(name),
+    events,
+    logger: logger.child({ component: 'containers' }),
+  });
+  holder.containers = containers;
+  await containers.load();
+  const manager = containers;
+  return {
+    images,
+    containers: manager,
+    events,
+    snapshotter,
+    counts: async () => {
+      const all = await manager.list({ all: true });
+      return { containers: { total: all.length, running: all.filter((c) => c.state.status === 'running').length }, images: (await images.list()).length };
+    },
+  };
+}
