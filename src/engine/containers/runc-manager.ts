@@ -16,6 +16,7 @@ import type { ImageRecord } from '../../api/types/images';
 import { BerthError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { run } from '../../common/process/spawn';
+import { capabilitiesFromMask } from '../oci/defaults';
 import { buildRuntimeSpec } from '../oci/spec';
 import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';
@@ -49,6 +50,17 @@ export class RuncContainerManager implements ContainerService {
   private readonly records = new Map<string, ContainerRecord>();
 
   constructor(private readonly deps: RuncManagerDeps) {}
+
+  private capabilityCache: readonly string[] | undefined;
+
+  /** The engine's bounding set: what a privileged container can get here. */
+  private async hostCapabilities(): Promise<readonly string[]> {
+    if (!this.capabilityCache) {
+      const status = await readFile('/proc/self/status', 'utf8');
+      this.capabilityCache = capabilitiesFromMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0');
+    }
+    return this.capabilityCache;
+  }
 
   private dir(id: string): string {
     return path.join(this.deps.root, id);
@@ -190,6 +202,7 @@ export class RuncContainerManager implements ContainerService {
         mounts: binds,
         ...(request.networkMode === 'host' ? { netns: 'host' } : {}),
         nofileLimit: 20000,
+        availableCapabilities: await this.hostCapabilities(),
       });
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       const record: ContainerRecord = {

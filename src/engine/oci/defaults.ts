@@ -17,7 +17,7 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_AUDIT_WRITE',
 ] as const;
 
-/** Every capability Linux 6.x knows, for privileged containers and cap-add ALL. */
+/** Every capability Linux 6.x knows, in capability-number order, for privileged containers and cap-add ALL. */
 export const ALL_CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
@@ -84,3 +84,9 @@ export const BLOCKED_SYSCALLS: readonly { readonly names: readonly string[]; rea
   { names: ['lookup_dcookie', 'perf_event_open', 'quotactl', 'setns', 'unshare', 'mount', 'umount', 'umount2', 'pivot_root', 'swapon', 'swapoff', 'name_to_handle_at', 'open_by_handle_at', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'move_mount', 'open_tree'], unlessCap: 'CAP_SYS_ADMIN' },
   { names: ['nfsservctl', 'sysfs', '_sysctl', 'uselib', 'userfaultfd', 'ustat', 'vm86', 'vm86old'] },
 ];
+
+/** The capabilities in a CapBnd/CapEff hex mask (as in /proc/self/status). */
+export function capabilitiesFromMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}

@@ -39,6 +39,8 @@ export interface RuntimeSpecInput {
   readonly nofileLimit?: number;
   /** Host path of an init binary to run as PID 1 when request.init. */
   readonly initBinary?: string;
+  /** The engine's own capability bounding set. */
+  readonly availableCapabilities?: readonly string[];
 }
 
 export type OciRuntimeSpec = Record<string, unknown> & { process: { args: string[]; env: string[] } };
@@ -50,15 +52,17 @@ function normalizeCap(name: string): string {
   return upper === 'ALL' ? 'ALL' : upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
 }
 
-export function capabilities(request: ContainerCreateRequest): string[] {
-  if (request.privileged) return [...ALL_CAPABILITIES];
+/** `available`: the capabilities the engine itself holds (its bounding set); nothing beyond them can be granted. */
+export function capabilities(request: ContainerCreateRequest, available: readonly string[] = ALL_CAPABILITIES): string[] {
+  if (request.privileged) return [...available];
   const add = (request.capAdd ?? []).map(normalizeCap);
   const drop = (request.capDrop ?? []).map(normalizeCap);
   let caps = new Set<string>(drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES);
-  if (add.includes('ALL')) caps = new Set(ALL_CAPABILITIES);
+  if (add.includes('ALL')) caps = new Set(available);
   for (const c of add) {
     if (c === 'ALL') continue;
     if (!(ALL_CAPABILITIES as readonly string[]).includes(c)) throw new BerthError('invalid_argument', `unknown capability ${c}`);
+    if (!available.includes(c)) throw new BerthError('failed_precondition', `capability ${c} is not available to the engine on this host`);
     caps.add(c);
   }
   for (const c of drop) caps.delete(c);
@@ -101,7 +105,7 @@ function seccomp(caps: readonly string[]): Record<string, unknown> {
 export function buildRuntimeSpec(input: RuntimeSpecInput): OciRuntimeSpec {
   const { request, image, user } = input;
   const privileged = request.privileged === true;
-  const caps = capabilities(request);
+  const caps = capabilities(request, input.availableCapabilities);
   const securityOpt = request.securityOpt ?? [];
   const unconfined = privileged || securityOpt.includes('seccomp=unconfined') || securityOpt.includes('seccomp:unconfined');
   const args = processArgs(request, image);
