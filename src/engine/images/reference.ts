@@ -16,6 +16,7 @@ export interface ImageReference {
 }
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 export function parseReference(input: string): ImageReference {
@@ -41,6 +42,7 @@ export function parseReference(input: string): ImageReference {
   let domain = 'docker.io';
   const first = parts[0] ?? '';
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    if (!DOMAIN.test(first)) throw new BerthError('invalid_argument', `invalid registry "${first}" in image reference "${input}"`);
     domain = first;
     parts.shift();
   }

@@ -54,3 +54,8 @@ export async function credentialsFromConfig(file: string, host: string): Promise
 export function basicHeader(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
+
+/** A credentials lookup over a Docker config.json (re-read on each call, so `docker login` edits apply). */
+export function credentialsFromConfigFile(file: string): (host: string) => Promise<Credentials | undefined> {
+  return (host) => credentialsFromConfig(file, host);
+}

@@ -1,27 +1,25 @@
 /**
- * A client for the OCI distribution spec: manifests with content
- * negotiation, blobs streamed into the content store with resume (Range),
- * token and basic auth on challenge. Plain HTTP only for hosts the caller
- * marks insecure (by default loopback, like Docker).
+ * A client for the OCI distribution spec: manifests with content negotiation,
+ * blobs streamed into the content store with resume (Range) and digest
+ * verification, and the push side (blob HEAD, cross-repository mount,
+ * monolithic or chunked upload, manifest PUT). Authentication, redirects and
+ * insecure hosts are the transport's business.
  */
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { BerthError } from '../../common/errors';
-import type { Logger } from '../../common/log';
 import type { Digest } from '../../api/types/oci';
 import { MEDIA_TYPES } from '../../api/types/oci';
 import type { ContentStore } from '../content/store';
 import { sha256 } from '../content/store';
-import { basicHeader, parseChallenge, type Credentials } from './auth';
-import type { ImageReference } from '../images/reference';
+import { formatReference, type ImageReference } from '../images/reference';
+import { RegistryTransport, registryUnavailable, type TransportOptions } from './transport';
 
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(', ');
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const DEFAULT_CHUNK = 64 * 1024 * 1024;
 
-export interface RegistryClientOptions {
-  readonly logger: Logger;
-  /** Hosts reached over plain HTTP (default: 127.0.0.1/localhost/[::1], with any port). */
-  readonly isInsecure?: (host: string) => boolean;
-  readonly credentials?: (host: string) => Promise<Credentials | undefined>;
-}
+export type RegistryClientOptions = TransportOptions;
 
 export interface FetchedManifest {
   readonly mediaType: string;
@@ -29,124 +27,226 @@ export interface FetchedManifest {
   readonly body: Buffer;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+export interface BlobFetchResult {
+  /** Bytes found in a partial ingest and not downloaded again. */
+  readonly resumedFrom: number;
+  /** Bytes transferred by this call. */
+  readonly downloaded: number;
+}
+
+interface Signal {
+  readonly signal?: AbortSignal;
+}
+
+async function failure(res: Response, what: string, host: string): Promise<BerthError> {
+  const text = await res.text().catch(() => '');
+  let detail = '';
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    detail = (body.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+  } catch {
+    detail = text.slice(0, 200);
+  }
+  const suffix = detail ? ` (${detail})` : '';
+  if (res.status === 403) return new BerthError('failed_precondition', `${what}: denied by registry ${host}${suffix}`);
+  if (res.status === 404) return new BerthError('not_found', `${what}: not found in registry ${host}${suffix}`);
+  if (res.status >= 400 && res.status < 500) return new BerthError('invalid_argument', `${what}: registry ${host} answered ${res.status}${suffix}`);
+  return new BerthError('unavailable', `${what}: registry ${host} answered ${res.status}${suffix}`);
+}
 
 export class RegistryClient {
-  private readonly tokens = new Map<string, string>();
+  readonly transport: RegistryTransport;
 
-  constructor(private readonly options: RegistryClientOptions) {}
-
-  private base(host: string): string {
-    const insecure = this.options.isInsecure ?? ((h: string) => LOOPBACK.test(h));
-    const registryHost = host === 'docker.io' ? 'registry-1.docker.io' : host;
-    return `${insecure(host) ? 'http' : 'https'}://${registryHost}`;
+  constructor(options: RegistryClientOptions) {
+    this.transport = new RegistryTransport(options);
   }
 
-  /** A request with the auth dance: on 401, answer the challenge once and retry. */
-  private async request(host: string, repo: string, url: string, init: RequestInit & { signal?: AbortSignal }, action = 'pull'): Promise<Response> {
-    const key = `${host}|${repo}|${action}`;
-    const send = async (): Promise<Response> => {
-      const headers = new Headers(init.headers);
-      const token = this.tokens.get(key);
-      if (token) headers.set('authorization', token);
-      try {
-        return await fetch(url, { ...init, headers, redirect: 'follow' });
-      } catch (err) {
-        if ((err as Error).name === 'AbortError') throw new BerthError('cancelled', `request to ${host} cancelled`, { cause: err });
-        throw new BerthError('unavailable', `cannot reach registry ${host}: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause: Error }).cause.message})` : ''}`, { cause: err });
-      }
-    };
-    let res = await send();
-    if (res.status !== 401) return res;
-    const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
-    await res.body?.cancel();
-    if (!challenge) throw new BerthError('failed_precondition', `registry ${host} refused access to ${repo} without saying how to authenticate`);
-    const creds = await this.options.credentials?.(host);
-    if (challenge.scheme === 'basic') {
-      if (!creds) throw new BerthError('failed_precondition', `unauthorized: registry ${host} needs credentials for ${repo}`);
-      this.tokens.set(key, basicHeader(creds));
-    } else {
-      this.tokens.set(key, `Bearer ${await this.fetchToken(challenge.params, repo, action, creds, init.signal ?? undefined)}`);
-    }
-    res = await send();
-    if (res.status === 401) {
-      await res.body?.cancel();
-      throw new BerthError('failed_precondition', `unauthorized: registry ${host} refused the credentials for ${repo}`);
-    }
-    return res;
+  private url(ref: ImageReference, kind: 'manifests' | 'blobs', reference: string): string {
+    return `/v2/${ref.path}/${kind}/${reference}`;
   }
 
-  private async fetchToken(params: Readonly<Record<string, string>>, repo: string, action: string, creds: Credentials | undefined, signal?: AbortSignal): Promise<string> {
-    const realm = params['realm'];
-    if (!realm) throw new BerthError('failed_precondition', 'the registry asked for a bearer token without a realm');
-    const url = new URL(realm);
-    if (params['service']) url.searchParams.set('service', params['service']);
-    url.searchParams.set('scope', params['scope'] ?? `repository:${repo}:${action}`);
-    const res = await fetch(url, { headers: creds ? { authorization: basicHeader(creds) } : {}, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
-      throw new BerthError('unavailable', `cannot reach the token service ${url.host}: ${(err as Error).message}`, { cause: err });
-    });
-    if (!res.ok) throw new BerthError('failed_precondition', `unauthorized: the token service ${url.host} answered ${res.status} for ${repo}`);
-    const body = (await res.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) throw new BerthError('failed_precondition', `the token service ${url.host} returned no token`);
-    return token;
-  }
-
-  async getManifest(ref: ImageReference, reference: string, options: { signal?: AbortSignal } = {}): Promise<FetchedManifest> {
-    const url = `${this.base(ref.domain)}/v2/${ref.path}/manifests/${reference}`;
-    const res = await this.request(ref.domain, ref.path, url, { headers: { accept: MANIFEST_ACCEPT }, ...(options.signal ? { signal: options.signal } : {}) });
+  /** Fetches the manifest (or index) named by a tag or digest; verifies it when named by digest. */
+  async getManifest(ref: ImageReference, reference: string, options: Signal = {}): Promise<FetchedManifest> {
+    const name = `${ref.domain}/${ref.path}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
+    const what = `manifest for ${name}`;
+    const res = await this.transport.request(ref.domain, ref.path, this.url(ref, 'manifests', reference), { headers: { accept: MANIFEST_ACCEPT }, what, ...options });
     if (res.status === 404) {
-      await res.body?.cancel();
-      throw new BerthError('not_found', `manifest for ${ref.domain}/${ref.path}:${reference} not found`);
+      await res.body?.cancel().catch(() => undefined);
+      throw new BerthError('not_found', `manifest for ${name} not found`);
     }
-    if (!res.ok) throw new BerthError('unavailable', `registry ${ref.domain} answered ${res.status} for the manifest of ${ref.path}:${reference}`);
-    const body = Buffer.from(await res.arrayBuffer());
+    if (!res.ok) throw await failure(res, what, ref.domain);
+    const length = Number(res.headers.get('content-length') ?? '0');
+    if (length > MAX_MANIFEST_BYTES) throw new BerthError('invalid_argument', `${what} is too large (${length} bytes)`);
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (err) {
+      throw registryUnavailable(ref.domain, what, err);
+    }
+    if (body.length > MAX_MANIFEST_BYTES) throw new BerthError('invalid_argument', `${what} is too large (${body.length} bytes)`);
     const digest = sha256(body);
     if (reference.startsWith('sha256:') && digest !== reference) {
-      throw new BerthError('invalid_argument', `manifest digest mismatch for ${ref.path}: expected ${reference}, got ${digest}`);
+      throw new BerthError('invalid_argument', `${what} failed verification: its content has digest ${digest}`);
     }
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() || ((JSON.parse(body.toString('utf8')) as { mediaType?: string }).mediaType ?? '');
+    let declared: string | undefined;
+    try {
+      declared = (JSON.parse(body.toString('utf8')) as { mediaType?: unknown }).mediaType as string | undefined;
+    } catch (err) {
+      throw new BerthError('invalid_argument', `${what} is not valid JSON`, { cause: err });
+    }
+    const header = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const mediaType = typeof declared === 'string' && declared ? declared : header;
     return { mediaType, digest, body };
   }
 
   /**
-   * Streams a blob into the content store, resuming a partial download with
-   * a Range request. Verifies size and digest before it is visible.
+   * Streams a blob into the content store, resuming a partial ingest with a
+   * Range request. Size and digest are verified before the blob is visible.
    */
   async fetchBlob(
     ref: ImageReference,
     digest: Digest,
     size: number,
     store: ContentStore,
-    options: { signal?: AbortSignal; onBytes?: (current: number, total: number) => void } = {},
-  ): Promise<void> {
-    if (await store.has(digest)) return;
-    const ingest = await store.ingest(digest, size);
-    let ok = false;
-    try {
-      const url = `${this.base(ref.domain)}/v2/${ref.path}/blobs/${digest}`;
-      const headers: Record<string, string> = ingest.offset > 0 ? { range: `bytes=${ingest.offset}-` } : {};
-      const res = await this.request(ref.domain, ref.path, url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
-      if (res.status === 404) throw new BerthError('not_found', `blob ${digest} of ${ref.path} not found`);
-      if (!res.ok || !res.body) throw new BerthError('unavailable', `registry ${ref.domain} answered ${res.status} for blob ${digest}`);
-      let current = ingest.offset;
-      if (ingest.offset > 0 && res.status !== 206) {
-        // The server ignored the range: start over.
-        await ingest.close({ discard: true });
-        return await this.fetchBlob(ref, digest, size, store, options);
-      }
-      options.onBytes?.(current, size);
-      for await (const chunk of Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
-        const buf = chunk as Buffer;
-        await ingest.write(buf);
-        current += buf.length;
-        if (current > size) throw new BerthError('invalid_argument', `blob ${digest} is larger than its descriptor says (${size} bytes)`);
-        options.onBytes?.(current, size);
-      }
-      await ingest.commit();
-      ok = true;
-    } finally {
-      if (!ok) await ingest.close();
+    options: Signal & { onBytes?: (current: number, total: number) => void } = {},
+  ): Promise<BlobFetchResult> {
+    const what = `blob ${digest} of ${formatReference(ref)}`;
+    if (await store.has(digest)) return { resumedFrom: size, downloaded: 0 };
+    const ingest = await store.ingest(digest, { size, ...options });
+    if (ingest.exists) {
+      await ingest.close();
+      return { resumedFrom: size, downloaded: 0 };
     }
+    let current = ingest.offset;
+    const resumedFrom = ingest.offset;
+    let downloaded = 0;
+    try {
+      const headers: Record<string, string> = current > 0 ? { range: `bytes=${current}-` } : {};
+      const res = await this.transport.request(ref.domain, ref.path, this.url(ref, 'blobs', digest), { headers, what, ...options });
+      if (res.status === 416 && current > 0) {
+        // The partial file is as long as the blob (or the server disagrees): verify what we have.
+        await res.body?.cancel().catch(() => undefined);
+      } else {
+        if (res.status === 404) {
+          await res.body?.cancel().catch(() => undefined);
+          throw new BerthError('not_found', `${what} not found in registry ${ref.domain}`);
+        }
+        if (!res.ok || !res.body) throw await failure(res, what, ref.domain);
+        const range = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+        if (current > 0 && (res.status !== 206 || Number(range?.[1]) !== current)) {
+          // The server ignored the range: start over from its full answer.
+          await ingest.reset();
+          current = 0;
+        }
+        options.onBytes?.(current, size);
+        try {
+          for await (const chunk of res.body as WebReadableStream<Uint8Array>) {
+            const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            await ingest.write(buf);
+            current += buf.length;
+            downloaded += buf.length;
+            options.onBytes?.(current, size);
+          }
+        } catch (err) {
+          throw registryUnavailable(ref.domain, what, err);
+        }
+      }
+      await ingest.commit().catch((err: unknown) => {
+        throw new BerthError('invalid_argument', `${what} failed verification: ${(err as Error).message}`, { cause: err });
+      });
+      return { resumedFrom, downloaded };
+    } finally {
+      await ingest.close();
+    }
+  }
+
+  async blobExists(ref: ImageReference, digest: Digest, options: Signal & { actions?: string } = {}): Promise<boolean> {
+    const what = `blob ${digest} of ${formatReference(ref)}`;
+    const res = await this.transport.request(ref.domain, ref.path, this.url(ref, 'blobs', digest), { method: 'HEAD', what, ...options });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 404) return false;
+    if (res.ok) return true;
+    throw await failure(res, what, ref.domain);
+  }
+
+  /**
+   * Uploads a blob from the content store unless the registry has it: tries a
+   * cross-repository mount from `mountFrom` (a repository path on the same
+   * registry), then uploads it in one PUT, or in PATCH chunks when it is
+   * larger than `chunkSize`. Returns false when nothing had to be sent.
+   */
+  async pushBlob(
+    ref: ImageReference,
+    digest: Digest,
+    size: number,
+    store: ContentStore,
+    options: Signal & { mountFrom?: string; chunkSize?: number; onBytes?: (current: number, total: number) => void } = {},
+  ): Promise<boolean> {
+    const what = `pushing blob ${digest} to ${formatReference(ref)}`;
+    const common = { actions: 'pull,push', what, ...(options.signal ? { signal: options.signal } : {}) };
+    if (await this.blobExists(ref, digest, common)) return false;
+    const start = options.mountFrom && options.mountFrom !== ref.path ? `?mount=${digest}&from=${encodeURIComponent(options.mountFrom)}` : '';
+    let res = await this.transport.request(ref.domain, ref.path, `/v2/${ref.path}/blobs/uploads/${start}`, { ...common, method: 'POST' });
+    if (res.status === 201) {
+      await res.body?.cancel().catch(() => undefined);
+      return false;
+    }
+    if (res.status !== 202) throw await failure(res, what, ref.domain);
+    await res.body?.cancel().catch(() => undefined);
+    let location = this.location(res, ref, what);
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+    let offset = 0;
+    if (size > chunkSize) {
+      while (offset < size) {
+        const end = Math.min(offset + chunkSize, size) - 1;
+        const from = offset;
+        res = await this.transport.request(ref.domain, ref.path, location, {
+          ...common,
+          method: 'PATCH',
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${from}-${end}`, 'content-length': String(end - from + 1) },
+          body: () => Readable.toWeb(store.openRead(digest, { start: from, end })) as ReadableStream,
+        });
+        if (res.status !== 202) throw await failure(res, what, ref.domain);
+        await res.body?.cancel().catch(() => undefined);
+        location = this.location(res, ref, what);
+        offset = end + 1;
+        options.onBytes?.(offset, size);
+      }
+    }
+    const url = new URL(location, this.transport.baseUrl(ref.domain));
+    url.searchParams.set('digest', digest);
+    const rest = size - offset;
+    res = await this.transport.request(ref.domain, ref.path, url.toString(), {
+      ...common,
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(rest) },
+      body: () => (rest > 0 ? (Readable.toWeb(store.openRead(digest, { start: offset })) as ReadableStream) : ''),
+    });
+    if (res.status !== 201) throw await failure(res, what, ref.domain);
+    await res.body?.cancel().catch(() => undefined);
+    options.onBytes?.(size, size);
+    return true;
+  }
+
+  private location(res: Response, ref: ImageReference, what: string): string {
+    const location = res.headers.get('location');
+    if (!location) throw new BerthError('unavailable', `${what}: registry ${ref.domain} gave no upload location`);
+    return new URL(location, this.transport.baseUrl(ref.domain)).toString();
+  }
+
+  /** PUTs a manifest under a tag or digest; returns its digest. */
+  async putManifest(ref: ImageReference, reference: string, mediaType: string, body: Buffer, options: Signal = {}): Promise<Digest> {
+    const what = `pushing manifest ${ref.domain}/${ref.path}:${reference}`;
+    const res = await this.transport.request(ref.domain, ref.path, this.url(ref, 'manifests', reference), {
+      method: 'PUT',
+      actions: 'pull,push',
+      headers: { 'content-type': mediaType },
+      body: () => body,
+      what,
+      ...options,
+    });
+    if (res.status !== 201) throw await failure(res, what, ref.domain);
+    await res.body?.cancel().catch(() => undefined);
+    return sha256(body);
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * Image records on disk: one JSON file per image under <root>/images/<hex>.json
+ * and a tags index (<root>/tags.json, canonical reference -> image id), all
+ * written atomically (temp file + rename); tag updates are serialized.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError } from '../../common/errors';
+import type { Digest } from '../../api/types/oci';
+import type { ImageRecord } from '../../api/types/images';
+import { canonicalReference, formatReference, parseReference, repositoryName, type ImageReference } from './reference';
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(value, null, 1));
+  await rename(tmp, file);
+}
+
+export type Tags = Record<string, Digest>;
+
+export class ImageRecords {
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly root: string) {}
+
+  private recordPath(id: Digest): string {
+    return path.join(this.root, 'images', `${id.slice(7)}.json`);
+  }
+
+  /** Runs `fn` alone: record and tag updates never interleave. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async tags(): Promise<Tags> {
+    try {
+      return JSON.parse(await readFile(path.join(this.root, 'tags.json'), 'utf8')) as Tags;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw err;
+    }
+  }
+
+  /** Changes the tags index; call inside exclusive(). */
+  async updateTags<T>(fn: (tags: Tags) => T): Promise<T> {
+    const tags = await this.tags();
+    const result = fn(tags);
+    await writeJsonAtomic(path.join(this.root, 'tags.json'), tags);
+    return result;
+  }
+
+  async read(id: Digest): Promise<ImageRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.recordPath(id), 'utf8')) as ImageRecord;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Stores the record (without tags: those live in the index). */
+  async write(record: ImageRecord): Promise<void> {
+    await writeJsonAtomic(this.recordPath(record.id), { ...record, repoTags: [] });
+  }
+
+  async delete(id: Digest): Promise<void> {
+    await rm(this.recordPath(id), { force: true });
+  }
+
+  async ids(): Promise<Digest[]> {
+    const files = await readdir(path.join(this.root, 'images')).catch(() => [] as string[]);
+    return files.filter((f) => /^[a-f0-9]{64}\.json$/.test(f)).map((f): Digest => `sha256:${f.slice(0, -5)}`);
+  }
+
+  /** The record with its current tags (familiar form). */
+  async withTags(record: ImageRecord, tags?: Tags): Promise<ImageRecord> {
+    const all = tags ?? (await this.tags());
+    const repoTags = Object.entries(all)
+      .filter(([, id]) => id === record.id)
+      .map(([name]) => formatReference(parseReference(name)))
+      .sort();
+    return { ...record, repoTags };
+  }
+
+  /** By id, id prefix (>= 12 hex chars), tag or digest reference. */
+  async resolve(nameOrId: string): Promise<ImageRecord> {
+    const wanted = nameOrId.startsWith('sha256:') ? nameOrId.slice(7) : nameOrId;
+    if (/^[a-f0-9]{12,64}$/.test(wanted)) {
+      const matches = (await this.ids()).filter((id) => id.slice(7).startsWith(wanted));
+      if (matches.length > 1) throw new BerthError('invalid_argument', `image id prefix ${wanted} is ambiguous`);
+      const record = matches[0] ? await this.read(matches[0]) : undefined;
+      if (record) return this.withTags(record);
+    }
+    let ref: ImageReference;
+    try {
+      ref = parseReference(nameOrId);
+    } catch {
+      throw new BerthError('not_found', `no such image: ${nameOrId}`);
+    }
+    let id: Digest | undefined;
+    if (ref.digest) {
+      const repoDigest = `${repositoryName(ref)}@${ref.digest}`;
+      for (const candidate of await this.ids()) {
+        const r = await this.read(candidate);
+        if (r?.repoDigests.includes(repoDigest)) id = r.id;
+      }
+    } else id = (await this.tags())[canonicalReference(ref)];
+    const record = id ? await this.read(id) : undefined;
+    if (!record) throw new BerthError('not_found', `no such image: ${nameOrId}`);
+    return this.withTags(record);
+  }
+}
