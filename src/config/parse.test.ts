@@ -111,6 +111,11 @@ test('malformed JSONC is reported with line:column', () => {
   assert.match(errorsOf('{ "image": "a", /* open comment }')[0]?.message ?? '', /unterminated comment/);
 });
 
+test('a UTF-8 byte order mark is accepted and does not shift positions', () => {
+  assert.deepEqual(errorsOf('\ufeff{ "image": "a" }'), []);
+  assert.equal(errorsOf('\ufeff{\n  "init": 1\n}')[0]?.column, 11);
+});
+
 test('comments and trailing commas are accepted', () => {
   assert.deepEqual(errorsOf('// c\n{ "image": "a", /* c */ "forwardPorts": [1, 2,], }'), []);
 });

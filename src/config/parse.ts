@@ -102,6 +102,8 @@ function deepFreeze<T>(value: T): T {
 
 /** Problems in a document, errors and warnings, without throwing (for editors). */
 export function diagnoseConfigText(text: string, file: string): { value: unknown; diagnostics: ConfigDiagnostic[] } {
+  // A byte order mark is not content (editors save one; the reference CLI accepts it).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (stripComments(text).trim() === '') {
     return { value: undefined, diagnostics: [{ severity: 'error', message: 'the file is empty', path: '', file, line: 1, column: 1 }] };
   }
