@@ -249,8 +249,10 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
         if (!truthy(query.get('stream'))) return void socket.end();
         const wantOut = truthy(query.get('stdout'));
         const wantErr = truthy(query.get('stderr'));
-        // Output from the container's start until it exits.
-        for await (const l of containers.logs(c.id, { follow: true, signal, tail: 0 })) {
+        // Output from the container's start until it exits. A container that never ran has
+        // an empty log, so read it from the beginning: the client may start it before we look.
+        const fromStart = c.state.status === 'created';
+        for await (const l of containers.logs(c.id, { follow: true, signal, ...(fromStart ? {} : { tail: 0 }) })) {
           if ((l.stream === 'stdout' && !wantOut) || (l.stream === 'stderr' && !wantErr)) continue;
           const data = Buffer.from(`${l.line}\n`);
           socket.write(c.request.tty ? data : frame(l.stream, data));
