@@ -1,6 +1,7 @@
 // Bundles Berth's executables with esbuild: the CLI, the runtime service,
 // the in-container agent and the VS Code extension.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,3 +36,6 @@ await Promise.all(
     if (executable) await chmod(path.join(root, options.outfile), 0o755);
   }),
 );
+
+// The container shim is C: it must stay tiny and outlive the daemon.
+execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', 'dist/berth-shim', 'src/engine/shim/berth-shim.c'], { cwd: root, stdio: 'inherit' });

@@ -5,6 +5,7 @@
  *   berthd [--data-root DIR] [--socket PATH] [--docker-socket PATH] [--runtime runc|crun]
  */
 import http from 'node:http';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { enginePaths } from '../api/engine-paths';
 import { createLogger } from '../common/log';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: values['log-level'] as 'info', format: 'json', write: (l) => process.stderr.write(l) }, { component: 'berthd' });
   const paths = enginePaths({ ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}), ...(values.socket ? { socketPath: values.socket } : {}) });
   const runtime = values.runtime === 'crun' ? 'crun' : 'runc';
-  const engine = await createEngine({ dataRoot: paths.dataRoot, execRoot: paths.execRoot, runtime, logger });
+  const engine = await createEngine({ dataRoot: paths.dataRoot, execRoot: paths.execRoot, runtime, logger, shimBinary: path.join(__dirname, 'berth-shim') });
   const startedAt = new Date().toISOString();
   const api = await serveApi(
     paths.socketPath,
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   logger.info('berthd ready', { pid: process.pid, socket: paths.socketPath, dockerSocket, dataRoot: paths.dataRoot });
   const shutdown = (signal: string): void => {
     logger.info('shutting down; containers keep running', { signal });
+    engine.dispose();
     docker.close();
     docker.closeAllConnections();
     void api.close().then(() => process.exit(0));

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
 import { EventBus } from './containers/events';
-import { RuncContainerManager } from './containers/runc-manager';
+import { ContainerManager } from './containers/manager';
+import { createRuntime } from './oci/runtime';
 import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
 import { RegistryClient } from './registry/client';
@@ -21,11 +22,15 @@ export interface EngineOptions {
   readonly execRoot: string;
   readonly runtime: 'runc' | 'crun';
   readonly logger: Logger;
+  /** Path of the berth-shim binary (built beside the bundles in dist/). */
+  readonly shimBinary: string;
 }
 
 export interface Engine extends EngineServices {
   readonly snapshotter: OverlaySnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
+  /** Stops watching containers (they keep running). */
+  dispose(): void;
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
@@ -40,7 +45,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const stale = await unpacker.cleanupStale();
   if (stale > 0) logger.info('removed half-unpacked layers left by an earlier run', { count: stale });
   // The image store asks the containers whether an image is in use; they are made right after it.
-  const holder: { containers?: RuncContainerManager } = {};
+  const holder: { containers?: ContainerManager } = {};
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
@@ -49,23 +54,29 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger: logger.child({ component: 'images' }),
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
   });
-  const containers = new RuncContainerManager({
+  const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
-    runcRoot: path.join(options.execRoot, 'runc'),
-    runtime: options.runtime,
+    execRoot: options.execRoot,
+    runtime: await createRuntime({ name: options.runtime, root: path.join(options.execRoot, options.runtime) }),
+    shim: options.shimBinary,
     snapshotter,
-    getImage: (name) => images.get(name),
+    resolveImage: async (ref) => {
+      const image = await images.get(ref);
+      return { id: image.id, snapshotParent: image.layers.at(-1)?.chainId, config: image.config.config ?? {} };
+    },
     events,
     logger: logger.child({ component: 'containers' }),
   });
   holder.containers = containers;
-  await containers.load();
+  const summary = await containers.reconcile();
+  logger.info('containers reconciled', { ...summary });
   const manager = containers;
   return {
     images,
     containers: manager,
     events,
     snapshotter,
+    dispose: () => manager.dispose(),
     counts: async () => {
       const all = await manager.list({ all: true });
       return { containers: { total: all.length, running: all.filter((c) => c.state.status === 'running').length }, images: (await images.list()).length };

@@ -1,0 +1,90 @@
+/**
+ * create: the rootfs from a new writable snapshot on the image's layers, the
+ * OCI bundle (config.json with Docker's defaults), and the record.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ContainerCreateRequest, ContainerRecord, ContainerState } from '../../api/types/containers';
+import { BerthError } from '../../common/errors';
+import { buildRuntimeSpec, type OciMount } from '../oci/spec';
+import { resolveUser } from '../oci/user';
+import { mountAll, unmount } from '../snapshots/mount';
+import { containerPaths, eventAttributes, nowIso, snapshotKey, type ManagerContext } from './context';
+
+const INITIAL: ContainerState = { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' };
+
+function extraMounts(request: ContainerCreateRequest): OciMount[] {
+  return (request.mounts ?? []).map((m) => {
+    if (m.type === 'tmpfs') return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.options ?? [])] };
+    if (m.type === 'volume') throw new BerthError('not_implemented', 'named volumes are not available yet (tracked in issue #5)');
+    if (!m.source || !path.isAbsolute(m.source) || !existsSync(m.source)) {
+      throw new BerthError('invalid_argument', `bind source ${m.source ?? '(none)'} must be an existing absolute path`);
+    }
+    return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readOnly ? 'ro' : 'rw', ...(m.options ?? [])] };
+  });
+}
+
+/** The engine's own hard limit of open files (a container cannot get more). */
+async function nofileHardLimit(): Promise<number | undefined> {
+  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const m = /^Max open files\s+\S+\s+(\d+)/m.exec(limits);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function createContainer(ctx: ManagerContext, request: ContainerCreateRequest, options: { signal?: AbortSignal } = {}): Promise<ContainerRecord> {
+  const image = await ctx.options.resolveImage(request.image, options);
+  const name = ctx.store.reserveName(request.name);
+  const id = randomBytes(32).toString('hex');
+  const paths = containerPaths(ctx.options, id);
+  let prepared = false;
+  try {
+    if (Buffer.byteLength(paths.attachSocket) > 107) throw new BerthError('invalid_argument', `exec root ${ctx.options.execRoot} is too long for unix sockets`);
+    await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
+    const mounts = await ctx.options.snapshotter.prepare(snapshotKey(id), image.snapshotParent, { labels: { 'berth.container': id }, ...options });
+    prepared = true;
+    await mountAll(mounts, paths.rootfs, options);
+    const user = await resolveUser(paths.rootfs, request.user ?? image.config.User);
+    const hostname = request.hostname ?? id.slice(0, 12);
+    const stored: ContainerCreateRequest = { ...request, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM' };
+    const nofileLimit = await nofileHardLimit();
+    const spec = buildRuntimeSpec({
+      id,
+      request: stored,
+      image: image.config,
+      rootfs: paths.rootfs,
+      user,
+      hostname,
+      cgroupsPath: `/berth/${id}`,
+      mounts: extraMounts(request),
+      ...(request.networkMode === 'host' ? { netns: 'host' } : {}),
+      ...(nofileLimit ? { nofileLimit } : {}),
+      ...(ctx.options.initBinary ? { initBinary: ctx.options.initBinary } : {}),
+    });
+    await writeFile(path.join(paths.bundle, 'config.json'), JSON.stringify(spec));
+    const record: ContainerRecord = {
+      id,
+      name,
+      imageId: image.id,
+      imageRef: request.image,
+      created: nowIso(),
+      request: stored,
+      path: spec.process.args[0] ?? '',
+      args: spec.process.args.slice(1),
+      state: INITIAL,
+      bundle: paths.bundle,
+      logPath: paths.log,
+      restartCount: 0,
+    };
+    await ctx.store.save(record);
+    ctx.options.events.emit({ type: 'container', action: 'create', id, attributes: eventAttributes(record) });
+    return record;
+  } catch (err) {
+    ctx.store.releaseName(name);
+    await unmount(paths.rootfs).catch(() => undefined);
+    if (prepared) await ctx.options.snapshotter.remove(snapshotKey(id)).catch(() => undefined);
+    await rm(paths.dir, { recursive: true, force: true });
+    throw err;
+  }
+}

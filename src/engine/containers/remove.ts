@@ -1,0 +1,35 @@
+/**
+ * remove: (force: kill first) the runtime state, the rootfs mount, the
+ * snapshot, the bundle and the record. Volumes are not this module's business.
+ * The caller holds the container's lock.
+ */
+import { rm } from 'node:fs/promises';
+import type { ContainerRecord } from '../../api/types/containers';
+import { BerthError } from '../../common/errors';
+import { unmount } from '../snapshots/mount';
+import { containerPaths, eventAttributes, isActive, snapshotKey, withState, type ManagerContext } from './context';
+import { assertCanRemove } from './state';
+import { forceKill } from './stop';
+
+export async function removeLocked(ctx: ManagerContext, record: ContainerRecord, options: { force?: boolean } = {}): Promise<void> {
+  assertCanRemove(record, options.force === true);
+  if (isActive(record)) await forceKill(ctx, record);
+  const current = ctx.store.get(record.id) ?? record;
+  await ctx.store.save(withState(current, { status: 'removing' }));
+  ctx.monitors.get(record.id)?.abort();
+  ctx.monitors.delete(record.id);
+  const paths = containerPaths(ctx.options, record.id);
+  try {
+    await ctx.options.runtime.delete(record.id, { force: true });
+    await unmount(paths.rootfs);
+    await ctx.options.snapshotter.remove(snapshotKey(record.id)).catch((err: unknown) => {
+      if (!BerthError.is(err, 'not_found')) throw err;
+    });
+  } catch (err) {
+    await ctx.store.save(withState(current, { status: 'dead', error: err instanceof Error ? err.message : String(err) }));
+    throw err;
+  }
+  await Promise.all([rm(paths.attachSocket, { force: true }), rm(paths.consoleSocket, { force: true })]);
+  await ctx.store.delete(record.id);
+  ctx.options.events.emit({ type: 'container', action: 'destroy', id: record.id, attributes: eventAttributes(record) });
+}

@@ -1,0 +1,62 @@
+/**
+ * start: launches berth-shim for the container and waits until the runtime
+ * runs its process (or reports why not). The caller holds the container's lock.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ContainerRecord } from '../../api/types/containers';
+import { BerthError } from '../../common/errors';
+import { launchShim } from '../shim/launch';
+import { mountAll } from '../snapshots/mount';
+import { containerPaths, eventAttributes, nowIso, snapshotKey, withState, type ManagerContext } from './context';
+import { assertCanStart } from './state';
+import { monitor } from './wait';
+
+/** Mounts the rootfs again when it is not mounted (after a reboot). */
+export async function ensureRootfs(ctx: ManagerContext, id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const rootfs = containerPaths(ctx.options, id).rootfs;
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  if (mountinfo.split('\n').some((l) => l.split(' ')[4] === rootfs)) return;
+  await mountAll(await ctx.options.snapshotter.mounts(snapshotKey(id)), rootfs, options);
+}
+
+export async function startLocked(ctx: ManagerContext, record: ContainerRecord, options: { signal?: AbortSignal } = {}): Promise<ContainerRecord> {
+  assertCanStart(record);
+  const paths = containerPaths(ctx.options, record.id);
+  await Promise.all([rm(paths.exitFile, { force: true }), rm(paths.pidFile, { force: true })]);
+  // A runtime state left by a run whose shim died.
+  if (existsSync(path.join(ctx.options.runtime.root, record.id))) await ctx.options.runtime.delete(record.id, { force: true, ...options });
+  await ensureRootfs(ctx, record.id, options);
+  const tty = record.request.tty === true;
+  const startedAt = nowIso();
+  let pid: number;
+  try {
+    ({ pid } = await launchShim(
+      {
+        shim: ctx.options.shim,
+        runtime: ctx.options.runtime,
+        id: record.id,
+        bundle: paths.bundle,
+        pidFile: paths.pidFile,
+        exitFile: paths.exitFile,
+        attachSocket: paths.attachSocket,
+        consoleSocket: paths.consoleSocket,
+        logFile: paths.log,
+        tty,
+        openStdin: record.request.openStdin === true,
+      },
+      options,
+    ));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const exitCode = /not found|no such file/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
+    await ctx.store.save(withState(record, { status: record.state.status === 'created' ? 'created' : 'exited', exitCode, error: message, pid: 0 }));
+    throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'failed_precondition', `cannot start container ${record.name}: ${message}`, { cause: err });
+  }
+  const running = withState(record, { status: 'running', pid, startedAt, finishedAt: '', exitCode: 0, error: '', oomKilled: false });
+  await ctx.store.save(running);
+  monitor(ctx, record.id, startedAt);
+  ctx.options.events.emit({ type: 'container', action: 'start', id: record.id, attributes: eventAttributes(record) });
+  return running;
+}
