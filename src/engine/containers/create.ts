@@ -8,10 +8,17 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerCreateRequest, ContainerRecord, ContainerState } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
+import { capabilitiesFromMask } from '../oci/defaults';
 import { buildRuntimeSpec, type OciMount } from '../oci/spec';
 import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';
 import { containerPaths, eventAttributes, nowIso, snapshotKey, type ManagerContext } from './context';
+
+/** The engine's own bounding set: a privileged container cannot get more than that here. */
+async function engineCapabilities(): Promise<string[]> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  return capabilitiesFromMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0');
+}
 
 const INITIAL: ContainerState = { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' };
 
@@ -61,6 +68,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       ...(request.networkMode === 'host' ? { netns: 'host' } : {}),
       ...(nofileLimit ? { nofileLimit } : {}),
       ...(ctx.options.initBinary ? { initBinary: ctx.options.initBinary } : {}),
+      availableCapabilities: await engineCapabilities(),
     });
     await writeFile(path.join(paths.bundle, 'config.json'), JSON.stringify(spec));
     const record: ContainerRecord = {

@@ -211,6 +211,8 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
         res.writeHead(200, { 'content-type': 'application/json' });
         res.flushHeaders();
         try {
+          // `docker run` waits before it starts the container: wait for the next exit, not the last state.
+          while ((await containers.inspect(c.id)).state.status === 'created' && !signal.aborted) await new Promise((r) => setTimeout(r, 10));
           const { exitCode } = await containers.wait(c.id, { signal });
           res.end(JSON.stringify({ StatusCode: exitCode, Error: null }));
         } catch (err) {
