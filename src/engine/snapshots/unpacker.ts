@@ -1,18 +1,18 @@
 /**
  * Unpacks an image's layers into committed snapshots named by ChainID,
  * skipping those already there. Each layer is decompressed (gzip, zstd or
- * none), applied, checked against its diff id, then committed; a failure
- * removes the half-applied snapshot.
+ * none by media type), applied in an active snapshot `extract-<random>-<chainId>`,
+ * checked against its diff id, then committed. A failure removes the active
+ * snapshot; one left by a killed daemon is removed by cleanupStale() at start.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { BerthError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import type { Digest } from '../../api/types/oci';
 import { applyLayer } from './apply-layer';
-import type { OverlaySnapshotter } from './overlay';
+import { decompressLayer } from './decompress';
+import type { LayerSnapshotter } from './dir-snapshotter';
 
 export interface LayerToUnpack {
   readonly digest: Digest;
@@ -20,6 +20,20 @@ export interface LayerToUnpack {
   readonly diffId: Digest;
   readonly chainId: Digest;
 }
+
+export interface UnpackProgress {
+  readonly id: string;
+  readonly status: string;
+  readonly current?: number;
+  readonly total?: number;
+}
+
+export interface EnsureChainOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: UnpackProgress) => void;
+}
+
+const STALE_PREFIX = 'extract-';
 
 /** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
 export function chainIds(diffIds: readonly Digest[]): Digest[] {
@@ -31,83 +45,100 @@ export function chainIds(diffIds: readonly Digest[]): Digest[] {
   return out;
 }
 
-function decompress(mediaType: string, input: Readable): Readable {
-  if (mediaType.endsWith('+zstd') || mediaType.endsWith('.zstd')) {
-    const child = spawn('zstd', ['-dc', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    input.pipe(child.stdin);
-    child.stdin.on('error', () => undefined);
-    const out = new PassThrough();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.pipe(out, { end: false });
-    child.on('close', (code) => {
-      if (code === 0) out.end();
-      else out.destroy(new BerthError('invalid_argument', `zstd layer is corrupt: ${stderr.trim()}`));
-    });
-    return out;
-  }
-  if (mediaType.endsWith('gzip') || mediaType.endsWith('.gzip')) return input.pipe(createGunzip());
-  return input;
-}
-
 export class LayerUnpacker {
+  /** Layers being unpacked by this process, so that two pulls sharing a layer unpack it once. */
+  private readonly inflight = new Map<Digest, Promise<void>>();
+
   constructor(
-    private readonly snapshotter: OverlaySnapshotter,
+    private readonly snapshotter: LayerSnapshotter,
     private readonly logger: Logger,
   ) {}
 
   private async exists(key: string): Promise<boolean> {
-    return this.snapshotter.stat(key).then(
-      () => true,
-      () => false,
-    );
+    try {
+      await this.snapshotter.stat(key);
+      return true;
+    } catch (err) {
+      if (BerthError.is(err, 'not_found')) return false;
+      throw err;
+    }
   }
 
-  async ensureChain(
-    layers: readonly LayerToUnpack[],
-    openBlob: (digest: Digest) => Readable,
-    options: { signal?: AbortSignal; onProgress?: (p: { id: string; status: string; current?: number; total?: number }) => void } = {},
-  ): Promise<void> {
+  async ensureChain(layers: readonly LayerToUnpack[], openBlob: (digest: Digest) => Readable, options: EnsureChainOptions = {}): Promise<void> {
     let parent: Digest | undefined;
     for (const layer of layers) {
-      const id = layer.digest.slice(7, 19);
-      if (await this.exists(layer.chainId)) {
-        parent = layer.chainId;
-        continue;
-      }
       options.signal?.throwIfAborted();
-      options.onProgress?.({ id, status: 'Extracting' });
-      const key = `extract-${randomBytes(6).toString('hex')}-${layer.chainId}`;
-      await this.snapshotter.prepare(key, parent);
-      try {
-        const upper = await this.snapshotter.upperDir(key);
-        const result = await applyLayer(decompress(layer.mediaType, openBlob(layer.digest)), upper, options.signal ? { signal: options.signal } : {});
-        if (result.diffId !== layer.diffId) {
-          throw new BerthError('invalid_argument', `layer ${layer.digest} does not match the image: diff id ${result.diffId}, expected ${layer.diffId}`);
+      if (!(await this.exists(layer.chainId))) {
+        let running = this.inflight.get(layer.chainId);
+        if (!running) {
+          running = this.unpack(layer, parent, openBlob, options).finally(() => this.inflight.delete(layer.chainId));
+          this.inflight.set(layer.chainId, running);
         }
-        await this.snapshotter.commit(layer.chainId, key).catch(async (err: unknown) => {
-          // Someone else committed the same chain meanwhile: theirs is as good as ours.
-          if (await this.exists(layer.chainId)) return;
-          throw err;
-        });
-        if (await this.exists(key)) await this.snapshotter.remove(key);
-      } catch (err) {
-        await this.snapshotter.remove(key).catch(() => undefined);
-        throw err;
+        await running;
       }
-      options.onProgress?.({ id, status: 'Pull complete' });
-      this.logger.debug('layer unpacked', { chainId: layer.chainId });
       parent = layer.chainId;
     }
   }
 
-  /** Removes extraction snapshots a killed daemon left behind. */
+  private async unpack(layer: LayerToUnpack, parent: Digest | undefined, openBlob: (digest: Digest) => Readable, options: EnsureChainOptions): Promise<void> {
+    const id = layer.digest.slice(7, 19);
+    const log = this.logger.child({ layer: layer.digest, chainId: layer.chainId });
+    const key = `${STALE_PREFIX}${randomBytes(6).toString('hex')}-${layer.chainId}`;
+    const started = Date.now();
+    options.onProgress?.({ id, status: 'Extracting' });
+    await this.snapshotter.prepare(key, parent, options.signal ? { signal: options.signal } : {});
+    try {
+      const target = await this.snapshotter.applyTarget(key);
+      let read = 0;
+      let reported = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          read += chunk.length;
+          if (read - reported >= 8 * 1024 * 1024) {
+            reported = read;
+            options.onProgress?.({ id, status: 'Extracting', current: read });
+          }
+          cb(null, chunk);
+        },
+      });
+      pipeline(openBlob(layer.digest), counter, () => undefined);
+      const tar = decompressLayer(layer.mediaType, counter, options.signal);
+      const result = await applyLayer(tar, target.dir, { mode: target.mode, lowers: target.lowers, ...(options.signal ? { signal: options.signal } : {}) });
+      if (result.diffId !== layer.diffId) {
+        throw new BerthError('invalid_argument', `layer ${layer.digest} does not match the image: its diff id is ${result.diffId}, the image says ${layer.diffId}`, {
+          details: { digest: layer.digest, diffId: result.diffId, expected: layer.diffId },
+        });
+      }
+      await this.commit(layer.chainId, key);
+      const seconds = (Date.now() - started) / 1000;
+      log.debug('layer unpacked', { bytes: result.size, entries: result.entries, seconds });
+    } catch (err) {
+      await this.snapshotter.remove(key).catch((e: unknown) => log.warn('cannot remove a failed extraction', { key, error: String(e) }));
+      throw err;
+    }
+    options.onProgress?.({ id, status: 'Pull complete' });
+  }
+
+  private async commit(chainId: Digest, key: string): Promise<void> {
+    try {
+      await this.snapshotter.commit(chainId, key);
+    } catch (err) {
+      // Another process committed the same chain meanwhile: theirs is as good as ours.
+      if (!BerthError.is(err, 'already_exists')) throw err;
+      await this.snapshotter.remove(key);
+    }
+  }
+
+  /** Removes extraction snapshots a killed daemon left behind; returns how many. */
   async cleanupStale(): Promise<number> {
     const stale: string[] = [];
     await this.snapshotter.walk((info) => {
-      if (info.key.startsWith('extract-') && info.kind === 'active') stale.push(info.key);
+      if (info.key.startsWith(STALE_PREFIX) && info.kind === 'active') stale.push(info.key);
     });
-    for (const key of stale) await this.snapshotter.remove(key).catch(() => undefined);
+    for (const key of stale) {
+      await this.snapshotter.remove(key);
+      this.logger.info('removed a half-unpacked layer', { key });
+    }
     return stale.length;
   }
 }
