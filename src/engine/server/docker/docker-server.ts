@@ -254,6 +254,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
         // Output from the container's start until it exits. A container that never ran has
         // an empty log, so read it from the beginning: the client may start it before we look.
         const fromStart = c.state.status === 'created';
+        while (fromStart && (await containers.inspect(c.id)).state.status === 'created' && !signal.aborted) await new Promise((r) => setTimeout(r, 5));
         for await (const l of containers.logs(c.id, { follow: true, signal, ...(fromStart ? {} : { tail: 0 }) })) {
           if ((l.stream === 'stdout' && !wantOut) || (l.stream === 'stderr' && !wantErr)) continue;
           const data = Buffer.from(`${l.line}\n`);
