@@ -3,7 +3,7 @@
  * written by berth-shim): since, tail, and follow until the container stops.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { LogLine } from '../../api/routes';
 
 export interface LogOptions {
@@ -37,25 +37,29 @@ export function parseLogEntry(text: string): LogLine | undefined {
   }
 }
 
+interface ReadState {
+  offset: number;
+  partial: string;
+  /** Kept open for the whole read, so a removal (auto-remove) does not cut off the last lines. */
+  fh?: FileHandle;
+}
+
 /** Reads new complete lines from `file` starting at `state.offset`. */
-async function readNew(file: string, state: { offset: number; partial: string }): Promise<string[]> {
-  const fh = await open(file, 'r').catch(() => undefined);
+async function readNew(file: string, state: ReadState): Promise<string[]> {
+  state.fh ??= await open(file, 'r').catch(() => undefined);
+  const fh = state.fh;
   if (!fh) return [];
-  try {
-    const lines: string[] = [];
-    const buf = Buffer.alloc(256 * 1024);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, state.offset);
-      if (bytesRead === 0) break;
-      state.offset += bytesRead;
-      const parts = (state.partial + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
-      state.partial = parts.pop() ?? '';
-      lines.push(...parts);
-    }
-    return lines;
-  } finally {
-    await fh.close();
+  const lines: string[] = [];
+  const buf = Buffer.alloc(256 * 1024);
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, state.offset);
+    if (bytesRead === 0) break;
+    state.offset += bytesRead;
+    const parts = (state.partial + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
+    state.partial = parts.pop() ?? '';
+    lines.push(...parts);
   }
+  return lines;
 }
 
 /**
@@ -63,11 +67,19 @@ async function readNew(file: string, state: { offset: number; partial: string })
  * false (then reads what is left) or the signal aborts.
  */
 export async function* readLogs(file: string, isRunning: () => boolean, options: LogOptions = {}): AsyncGenerator<LogLine> {
+  const state: ReadState = { offset: 0, partial: '' };
+  try {
+    yield* readLogsFrom(file, isRunning, options, state);
+  } finally {
+    await state.fh?.close().catch(() => undefined);
+  }
+}
+
+async function* readLogsFrom(file: string, isRunning: () => boolean, options: LogOptions, state: ReadState): AsyncGenerator<LogLine> {
   const since = options.since !== undefined ? secondsToNanos(options.since) : undefined;
   const until = options.until !== undefined ? secondsToNanos(options.until) : undefined;
   const keep = (e: LogLine | undefined): e is LogLine =>
     e !== undefined && (since === undefined || timeNanos(e.time) >= since) && (until === undefined || timeNanos(e.time) < until);
-  const state = { offset: 0, partial: '' };
   let first = (await readNew(file, state)).map(parseLogEntry).filter(keep);
   if (options.tail !== undefined && options.tail >= 0) first = options.tail === 0 ? [] : first.slice(-options.tail);
   yield* first;
