@@ -207,16 +207,31 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
       /^\/containers\/([^/]+)\/wait$/,
       async ({ res, params, signal }) => {
         const c = await containers.inspect(params[0] ?? '');
+        // The exit may come and go (auto-remove) before we look again: listen for it from now on.
+        let died: number | undefined;
+        const unsubscribe = services.events.subscribe((e) => {
+          if (e.id === c.id && e.action === 'die') died = Number(e.attributes['exitCode'] ?? -1);
+        });
         // Headers go out at once: clients wait on the body.
         res.writeHead(200, { 'content-type': 'application/json' });
         res.flushHeaders();
         try {
           // `docker run` waits before it starts the container: wait for the next exit, not the last state.
-          while ((await containers.inspect(c.id)).state.status === 'created' && !signal.aborted) await new Promise((r) => setTimeout(r, 10));
-          const { exitCode } = await containers.wait(c.id, { signal });
+          for (;;) {
+            if (died !== undefined || signal.aborted) break;
+            const status = await containers.inspect(c.id).then(
+              (r) => r.state.status,
+              () => 'gone',
+            );
+            if (status !== 'created') break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          const exitCode = died ?? (await containers.wait(c.id, { signal }).then((w) => w.exitCode, () => died ?? -1));
           res.end(JSON.stringify({ StatusCode: exitCode, Error: null }));
         } catch (err) {
           res.end(JSON.stringify({ StatusCode: -1, Error: { Message: toBerthError(err).message } }));
+        } finally {
+          unsubscribe();
         }
       },
     ],
