@@ -65,7 +65,9 @@ try {
 
   const dockerHost = execFileSync('bash', [path.join(root, '..', 'shared', 'anchors', 'dockerd.sh'), 'start'], { encoding: 'utf8' }).trim();
   const denv = { ...process.env, DOCKER_HOST: dockerHost };
-  spawnSync('docker', ['rmi', '-f', images.latest], { env: denv });
+  // Start the reference from an empty image store (its own data root), so it downloads like we do.
+  const cleanDockerd = () => spawnSync('docker', ['system', 'prune', '-af'], { env: denv });
+  cleanDockerd();
   const dockerPull = await time(async () => sh(['docker', 'pull', '-q', images.latest], denv));
   sh(['docker', 'run', '--rm', '--network', 'none', images.latest, 'true'], denv);
   const dockerd = [];
@@ -82,7 +84,7 @@ try {
   if (args.includes('--debian')) {
     const debian = await ensureDebianImage(registry);
     const bp = await time(async () => sh([process.execPath, path.join(root, 'dist/berth.js'), 'pull', debian, '--socket', socket]));
-    spawnSync('docker', ['rmi', '-f', debian], { env: denv });
+    cleanDockerd();
     const dp = await time(async () => sh(['docker', 'pull', '-q', debian], denv));
     console.log(`pull+unpack debian:bookworm: berthd ${bp.toFixed(0)} ms vs dockerd ${dp.toFixed(0)} ms = ${(dp / bp).toFixed(2)}x`);
   }
