@@ -84,6 +84,36 @@ test('pull OCI, Docker schema2 and zstd images from a real registry, with progre
   assert.match(String(singleJson(missing.stdout)['message']), /not found/);
 });
 
+test('tag and push to a new repository, then pull it back by digest', async () => {
+  const target = `${registry.host}/pushed/busybox:v1`;
+  const tag = await runBerth(['tag', images.latest, target, '--socket', socket]);
+  assert.equal(tag.code, 0, tag.stdout);
+  const push = await runBerth(['push', target, '--socket', socket]);
+  assert.equal(push.code, 0, push.stdout + push.stderr);
+  const digests = singleJson(push.stdout)['repoDigests'] as string[];
+  const pushed = digests.find((d) => d.startsWith(`${registry.host}/pushed/busybox@`));
+  assert.ok(pushed, JSON.stringify(digests));
+  const pull = await runBerth(['pull', pushed, '--socket', socket]);
+  assert.equal(pull.code, 0, pull.stdout);
+});
+
+test('events stream container lifecycle with labels, filtered', async () => {
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const reading = (async () => {
+    for await (const e of client.stream('events', { query: { filters: JSON.stringify({ label: ['berth.events=1'] }) }, signal: controller.signal })) {
+      seen.push(e.action);
+      if (e.action === 'destroy') return;
+    }
+  })().catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  await runToEnd({ image: images.latest, cmd: ['true'], labels: { 'berth.events': '1' } });
+  await runToEnd({ image: images.latest, cmd: ['true'] });
+  await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
+  controller.abort();
+  assert.deepEqual(seen, ['create', 'start', 'die', 'destroy']);
+});
+
 test('a container runs its command; exit codes and both output streams come back', async () => {
   const r = await runToEnd({ image: images.latest, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
   assert.equal(r.exitCode, 3);

@@ -8,6 +8,7 @@ import { containerCommand } from './commands/container';
 import { engineCommand } from './commands/engine';
 import { imagesCommand } from './commands/images';
 import { pullCommand } from './commands/pull';
+import { pushCommand, tagCommand } from './commands/push';
 import { listConfigurationsCommand } from './commands/list-configurations';
 import { pendingCommands } from './commands/not-yet';
 import { readConfigurationCommand } from './commands/read-configuration';
@@ -24,7 +25,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, imagesCommand, containerCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {
