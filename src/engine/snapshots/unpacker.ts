@@ -35,15 +35,8 @@ export interface EnsureChainOptions {
 
 const STALE_PREFIX = 'extract-';
 
-/** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
-export function chainIds(diffIds: readonly Digest[]): Digest[] {
-  const out: Digest[] = [];
-  for (const diffId of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev ? `sha256:${createHash('sha256').update(`${prev} ${diffId}`).digest('hex')}` : diffId);
-  }
-  return out;
-}
+/** The one definition lives with the image identities. */
+export { chainIds } from '../images/chain-id';
 
 export class LayerUnpacker {
   /** Layers being unpacked by this process, so that two pulls sharing a layer unpack it once. */
