@@ -5,6 +5,7 @@
  * checked against its diff id, then committed. A failure removes the active
  * snapshot; one left by a killed daemon is removed by cleanupStale() at start.
  */
+import { randomBytes } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { BerthError } from '../../common/errors';
 import type { Logger } from '../../common/log';
