@@ -3,6 +3,7 @@
  * hands them to the API servers. Disposal is in reverse order and leaves
  * containers running.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../common/log';
@@ -16,6 +17,8 @@ import { RegistryClient } from './registry/client';
 import { OverlaySnapshotter } from './snapshots/overlay';
 import { LayerUnpacker } from './snapshots/unpacker';
 import type { EngineServices } from './server/services';
+
+const TINI = '/usr/bin/tini-static';
 
 export interface EngineOptions {
   readonly dataRoot: string;
@@ -66,6 +69,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     events,
     logger: logger.child({ component: 'containers' }),
+    // Debian's static tini reaps zombies as PID 1 for `init: true` containers.
+    ...(existsSync(TINI) ? { initBinary: TINI } : {}),
   });
   holder.containers = containers;
   const summary = await containers.reconcile();

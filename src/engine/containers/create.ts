@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerCreateRequest, ContainerRecord, ContainerState } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
-import { capabilitiesFromMask } from '../oci/defaults';
+import { capabilitiesFromMask } from '../oci/capabilities';
 import { buildRuntimeSpec, type OciMount } from '../oci/spec';
 import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';

@@ -1,26 +1,37 @@
 /**
  * The OCI runtime spec (config.json) for a container, with Docker's
- * defaults: namespaces, the standard mounts, masked and read-only paths,
- * the 14 default capabilities, a seccomp filter, the device cgroup, and
- * resource limits.
+ * defaults: pid/ipc/uts/mount/network namespaces, the standard mounts,
+ * masked and read-only paths, the 14 default capabilities, the default
+ * seccomp profile, the device cgroup, limits, and privileged mode.
+ *
+ * Cgroup namespace: like Docker, private on a cgroup v2 host and the host's
+ * on v1 and hybrid hosts (where runc bind-mounts the container's own cgroup
+ * directories at /sys/fs/cgroup/<controller>, so limits still read from inside).
  */
 import type { ContainerCreateRequest } from '../../api/types/containers';
 import type { ImageRuntimeConfig } from '../../api/types/oci';
 import { BerthError } from '../../common/errors';
-import { ALL_CAPABILITIES, BLOCKED_SYSCALLS, DEFAULT_CAPABILITIES, DEFAULT_DEVICE_RULES, MASKED_PATHS, READONLY_PATHS } from './defaults';
+import { ALL_CAPABILITIES, capabilities, capabilitySets } from './capabilities';
+import { MASKED_PATHS, READONLY_PATHS } from './masked-paths';
+import { compileSeccomp, defaultSeccompProfile } from './seccomp';
+import { processArgs, processCwd, processEnv } from './spec-process';
+import { parseSecurityOptions, type SecurityOptions } from './spec-security';
+import type { OciDeviceCgroupRule, OciLinuxDevice, OciMount, OciNamespace, OciResources, OciRuntimeSpec, OciSeccomp } from './spec-types';
+import type { ResolvedUser } from './user';
 
-export interface OciMount {
-  readonly destination: string;
-  readonly type: string;
-  readonly source: string;
-  readonly options: readonly string[];
-}
+export type { OciMount, OciRuntimeSpec } from './spec-types';
+export type { ResolvedUser } from './user';
+export { capabilities } from './capabilities';
+export { processArgs, processEnv } from './spec-process';
 
-export interface ResolvedUser {
-  readonly uid: number;
-  readonly gid: number;
-  readonly additionalGids: readonly number[];
-  readonly home: string;
+/** Where `--init` puts the init binary (tini: reaps zombies, forwards signals, `--` then the command). */
+export const INIT_PATH = '/sbin/berth-init';
+const MAX_NOFILE = 1048576;
+
+export interface EtcFiles {
+  readonly hosts?: string;
+  readonly resolvConf?: string;
+  readonly hostname?: string;
 }
 
 export interface RuntimeSpecInput {
@@ -30,129 +41,177 @@ export interface RuntimeSpecInput {
   readonly rootfs: string;
   readonly user: ResolvedUser;
   readonly hostname: string;
+  /** e.g. "/berth/<id>": relative to each hierarchy's root on v1, to the unified root on v2. */
   readonly cgroupsPath: string;
-  /** Extra mounts already resolved to host paths. */
+  /** Extra mounts already resolved to host paths (binds, tmpfs, volumes); one at a default mount's destination replaces it. */
   readonly mounts?: readonly OciMount[];
-  /** Path of a network namespace to join; absent: a new one; "host": none. */
+  /** Host files bound at /etc/hosts, /etc/resolv.conf, /etc/hostname (read-only with a read-only rootfs). */
+  readonly etcFiles?: EtcFiles;
+  /** "host": the host's network namespace; a path: join it; absent: a new one (loopback only). */
   readonly netns?: string;
-  /** The hard limit of open files the engine itself has (cannot be exceeded). */
+  /** The engine's hard limit of open files (without CAP_SYS_RESOURCE a container cannot get more). */
   readonly nofileLimit?: number;
-  /** Host path of an init binary to run as PID 1 when request.init. */
+  /**
+   * Host path of a static init for `init: true` (tini-static). Mounted
+   * read-only at INIT_PATH and run as PID 1 as `INIT_PATH -- <args>`: it must
+   * reap adopted zombies, forward signals to its child and exit with its status.
+   */
   readonly initBinary?: string;
-  /** The engine's own capability bounding set. */
+  /** The engine's own bounding set; privileged and cap-add cannot go beyond it. */
   readonly availableCapabilities?: readonly string[];
+  /** Parsed security options (loadSecurityOptions reads seccomp profile paths); default: parsed from request.securityOpt. */
+  readonly security?: SecurityOptions;
+  /** Default "host" (Docker on cgroup v1/hybrid); "private" on a v2 host. */
+  readonly cgroupns?: 'private' | 'host';
+  /** Whether memory+swap can be limited (v1 memsw); default true. Without it swap is left alone, as Docker does. */
+  readonly swapAccounting?: boolean;
+  /** Host devices for privileged containers (listHostDevices). */
+  readonly hostDevices?: readonly OciLinuxDevice[];
+  /** Node arch name and kernel release for the seccomp profile; default: this host's. */
+  readonly arch?: string;
+  readonly kernel?: string;
 }
 
-export type OciRuntimeSpec = Record<string, unknown> & { process: { args: string[]; env: string[] } };
+const node = (path: string, major: number, minor: number): OciLinuxDevice => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 });
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Device nodes every container gets (runc and crun also add these themselves). */
+export const DEFAULT_DEVICES: readonly OciLinuxDevice[] = Object.freeze([
+  node('/dev/null', 1, 3),
+  node('/dev/zero', 1, 5),
+  node('/dev/full', 1, 7),
+  node('/dev/random', 1, 8),
+  node('/dev/urandom', 1, 9),
+  node('/dev/tty', 5, 0),
+]);
 
-function normalizeCap(name: string): string {
-  const upper = name.toUpperCase();
-  return upper === 'ALL' ? 'ALL' : upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+const allow = (major: number, minor?: number): OciDeviceCgroupRule => ({ allow: true, type: 'c', major, ...(minor !== undefined ? { minor } : {}), access: 'rwm' });
+
+/**
+ * Docker's device cgroup as it ends up with runc: deny everything (fuse
+ * explicitly), mknod of any node, then null, zero, full, random, urandom,
+ * tty, console, ptmx, /dev/pts/*, and tun.
+ */
+export const DEFAULT_DEVICE_RULES: readonly OciDeviceCgroupRule[] = Object.freeze([
+  { allow: false, access: 'rwm' },
+  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  allow(1, 3),
+  allow(1, 5),
+  allow(1, 7),
+  allow(1, 8),
+  allow(1, 9),
+  allow(5, 0),
+  allow(5, 1),
+  allow(5, 2),
+  allow(136),
+  allow(10, 200),
+]);
+
+function defaultMounts(privileged: boolean, writableCgroups: boolean): OciMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged || writableCgroups ? 'rw' : 'ro'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
+  ];
 }
 
-/** `available`: the capabilities the engine itself holds (its bounding set); nothing beyond them can be granted. */
-export function capabilities(request: ContainerCreateRequest, available: readonly string[] = ALL_CAPABILITIES): string[] {
-  if (request.privileged) return [...available];
-  const add = (request.capAdd ?? []).map(normalizeCap);
-  const drop = (request.capDrop ?? []).map(normalizeCap);
-  let caps = new Set<string>(drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES);
-  if (add.includes('ALL')) caps = new Set(available);
-  for (const c of add) {
-    if (c === 'ALL') continue;
-    if (!(ALL_CAPABILITIES as readonly string[]).includes(c)) throw new BerthError('invalid_argument', `unknown capability ${c}`);
-    if (!available.includes(c)) throw new BerthError('failed_precondition', `capability ${c} is not available to the engine on this host`);
-    caps.add(c);
+const depth = (p: string): number => p.split('/').filter(Boolean).length;
+
+function mounts(input: RuntimeSpecInput, privileged: boolean, writableCgroups: boolean): OciMount[] {
+  const { request } = input;
+  const extra: OciMount[] = [];
+  const etcOptions = ['rbind', 'rprivate', request.readonlyRootfs ? 'ro' : 'rw'];
+  const etc: [string, string | undefined][] = [
+    ['/etc/resolv.conf', input.etcFiles?.resolvConf],
+    ['/etc/hostname', input.etcFiles?.hostname],
+    ['/etc/hosts', input.etcFiles?.hosts],
+  ];
+  for (const [destination, source] of etc) if (source) extra.push({ destination, type: 'bind', source, options: etcOptions });
+  for (const m of input.mounts ?? []) {
+    if (!m.destination.startsWith('/')) throw new BerthError('invalid_argument', `mount destination ${m.destination} must be an absolute path`);
+    if (extra.some((e) => e.destination === m.destination)) throw new BerthError('invalid_argument', `duplicate mount point: ${m.destination}`);
+    extra.push(m);
   }
-  for (const c of drop) caps.delete(c);
-  return [...caps].sort();
+  if (request.init) {
+    if (!input.initBinary) throw new BerthError('failed_precondition', 'init was requested but the engine has no init binary (install tini)');
+    extra.push({ destination: INIT_PATH, type: 'bind', source: input.initBinary, options: ['bind', 'ro', 'nosuid', 'nodev'] });
+  }
+  // Docker: a user mount replaces the default mount at the same place; parents before children.
+  const taken = new Set(extra.map((m) => m.destination));
+  const base = defaultMounts(privileged, writableCgroups).filter((m) => !taken.has(m.destination));
+  return [...base, ...extra.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.destination) - depth(b.m.destination) || a.i - b.i).map(({ m }) => m)];
 }
 
-/** Docker's rule: a request entrypoint replaces the image's, and then the image cmd too. */
-export function processArgs(request: ContainerCreateRequest, image: ImageRuntimeConfig): string[] {
-  const entrypoint = request.entrypoint !== undefined ? (request.entrypoint ?? []) : (image.Entrypoint ?? []);
-  const cmd = request.cmd !== undefined && request.cmd !== null ? request.cmd : request.entrypoint !== undefined ? [] : (image.Cmd ?? []);
-  const args = [...entrypoint, ...cmd];
-  if (args.length === 0) throw new BerthError('invalid_argument', 'no command specified: the image has no Entrypoint or Cmd and none was given');
-  return args;
-}
-
-export function processEnv(request: ContainerCreateRequest, image: ImageRuntimeConfig, hostname: string, home: string): string[] {
-  const env = new Map<string, string>();
-  const put = (kv: string): void => {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env.set(kv.slice(0, eq), kv.slice(eq + 1));
+function resources(input: RuntimeSpecInput, privileged: boolean): OciResources {
+  const limits = input.request.resources ?? {};
+  const positive = (n: number | undefined, what: string): number | undefined => {
+    if (n === undefined || n === 0) return undefined;
+    if (!Number.isSafeInteger(n) || n < 0) throw new BerthError('invalid_argument', `${what} must be a positive integer`);
+    return n;
   };
-  env.set('PATH', DEFAULT_PATH);
-  env.set('HOSTNAME', hostname);
-  (image.Env ?? []).forEach(put);
-  (request.env ?? []).forEach(put);
-  if (request.tty && !env.has('TERM')) env.set('TERM', 'xterm');
-  if (!env.has('HOME')) env.set('HOME', home);
-  return [...env].map(([k, v]) => `${k}=${v}`);
-}
-
-function seccomp(caps: readonly string[]): Record<string, unknown> {
-  const blocked = BLOCKED_SYSCALLS.filter((b) => !b.unlessCap || !caps.includes(b.unlessCap)).flatMap((b) => b.names);
+  const memory = positive(limits.memory, 'memory');
+  if (memory !== undefined && memory < 6 * 1024 * 1024) throw new BerthError('invalid_argument', 'minimum memory limit allowed is 6MB');
+  const nanoCpus = positive(limits.nanoCpus, 'nanoCpus');
+  const pids = limits.pidsLimit !== undefined && limits.pidsLimit > 0 ? positive(limits.pidsLimit, 'pidsLimit') : undefined;
+  const period = 100000;
   return {
-    defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-    syscalls: [{ names: blocked, action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES,
+    // Docker: swap (memory+swap) defaults to twice the memory limit where swap can be limited.
+    ...(memory !== undefined ? { memory: { limit: memory, ...(input.swapAccounting !== false ? { swap: memory * 2 } : {}) } } : {}),
+    ...(nanoCpus !== undefined ? { cpu: { quota: Math.max(1000, Math.round((nanoCpus * period) / 1e9)), period } } : {}),
+    ...(pids !== undefined ? { pids: { limit: pids } } : {}),
   };
+}
+
+function seccomp(security: SecurityOptions, privileged: boolean, bounding: readonly string[], input: RuntimeSpecInput): OciSeccomp | undefined {
+  if (privileged || security.seccomp.kind === 'unconfined') return undefined;
+  const target = { capabilities: bounding, ...(input.arch ? { arch: input.arch } : {}), ...(input.kernel ? { kernel: input.kernel } : {}) };
+  return security.seccomp.kind === 'custom' ? compileSeccomp(security.seccomp.template, target) : defaultSeccompProfile(target);
 }
 
 export function buildRuntimeSpec(input: RuntimeSpecInput): OciRuntimeSpec {
   const { request, image, user } = input;
   const privileged = request.privileged === true;
-  const caps = capabilities(request, input.availableCapabilities);
-  const securityOpt = request.securityOpt ?? [];
-  const unconfined = privileged || securityOpt.includes('seccomp=unconfined') || securityOpt.includes('seccomp:unconfined');
+  const security = input.security ?? parseSecurityOptions(request.securityOpt);
+  const caps = capabilities(request, input.availableCapabilities ?? ALL_CAPABILITIES);
   const args = processArgs(request, image);
-  const finalArgs = request.init && input.initBinary ? ['/sbin/berth-init', '--', ...args] : args;
-  const nofile = Math.min(1048576, input.nofileLimit ?? 1048576);
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (input.netns !== 'host') namespaces.push(input.netns ? ({ type: 'network', path: input.netns } as { type: string }) : { type: 'network' });
-  const resources: Record<string, unknown> = {
-    devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES,
-  };
-  const limits = request.resources ?? {};
-  if (limits.memory) resources['memory'] = { limit: limits.memory, swap: limits.memory * 2 };
-  if (limits.nanoCpus) resources['cpu'] = { quota: Math.round((limits.nanoCpus / 1e9) * 100000), period: 100000 };
-  if (limits.pidsLimit) resources['pids'] = { limit: limits.pidsLimit };
-  const mounts: OciMount[] = [
-    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] },
-    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
-    ...(request.init && input.initBinary ? [{ destination: '/sbin/berth-init', type: 'bind', source: input.initBinary, options: ['rbind', 'ro'] }] : []),
-    ...(input.mounts ?? []),
-  ];
+  const nofile = Math.min(MAX_NOFILE, input.nofileLimit ?? MAX_NOFILE);
+  const hostNet = input.netns === 'host';
+  const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (!hostNet) namespaces.push(input.netns ? { type: 'network', path: input.netns } : { type: 'network' });
+  if (input.cgroupns === 'private') namespaces.push({ type: 'cgroup' });
+  const confined = !privileged && !security.systemPathsUnconfined;
+  const filter = seccomp(security, privileged, caps, input);
   return {
     ociVersion: '1.0.2',
     process: {
       terminal: request.tty === true,
       user: { uid: user.uid, gid: user.gid, additionalGids: [...user.additionalGids] },
-      args: finalArgs,
-      env: processEnv(request, image, input.hostname, user.home),
-      cwd: request.workingDir || image.WorkingDir || '/',
-      capabilities: { bounding: caps, effective: caps, permitted: caps, ...(user.uid === 0 ? { inheritable: [] } : {}) },
+      args: request.init ? [INIT_PATH, '--', ...args] : args,
+      env: processEnv(request, image, input.hostname),
+      cwd: processCwd(request, image),
+      capabilities: capabilitySets(caps, user.uid),
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
-      noNewPrivileges: securityOpt.includes('no-new-privileges') || securityOpt.includes('no-new-privileges:true'),
+      noNewPrivileges: security.noNewPrivileges,
       oomScoreAdj: 0,
     },
     root: { path: input.rootfs, readonly: request.readonlyRootfs === true },
     hostname: input.hostname,
-    mounts,
+    mounts: mounts(input, privileged, security.writableCgroups),
     linux: {
       namespaces,
+      devices: privileged && input.hostDevices ? input.hostDevices : DEFAULT_DEVICES,
       cgroupsPath: input.cgroupsPath,
-      resources,
-      ...(privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
-      ...(unconfined ? {} : { seccomp: seccomp(caps) }),
+      resources: resources(input, privileged),
+      // Docker: unprivileged ping and low ports inside the container's own network namespace.
+      ...(hostNet ? {} : { sysctl: { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' } }),
+      ...(confined ? { maskedPaths: [...MASKED_PATHS], readonlyPaths: [...READONLY_PATHS] } : {}),
+      ...(filter ? { seccomp: filter } : {}),
     },
-  } as OciRuntimeSpec;
+  };
 }

@@ -1,50 +1,31 @@
 /**
- * Resolves a container user ("", "name", "uid", "name:group", "uid:gid")
- * against the image's /etc/passwd and /etc/group, read without following
- * symlinks out of the (untrusted) root filesystem.
+ * Resolves a container user against the image's /etc/passwd and /etc/group
+ * with Docker's (runc's) rules:
+ *   ""            root: uid 0, and the passwd entry for uid 0 if any
+ *   "name"        must exist in passwd
+ *   "uid"         numeric, even if not in passwd (gid 0, HOME "/")
+ *   "x:group"     the group by name (must exist in group) or by number
+ * Supplementary groups are the groups that list the user as a member, only
+ * when no group was given. The files are read inside the untrusted rootfs
+ * without following links out of it (user-rootfs.ts), 4 MiB at most.
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
-import path from 'node:path';
 import { BerthError } from '../../common/errors';
-import type { ResolvedUser } from './spec';
+import { readFileInRoot } from './user-rootfs';
+
+export { openInRoot, readFileInRoot } from './user-rootfs';
+
+export interface ResolvedUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly additionalGids: readonly number[];
+  /** From passwd; "/" when the user has no entry. */
+  readonly home: string;
+  /** The passwd name, when the user has an entry. */
+  readonly name?: string;
+}
 
 const MAX_FILE = 4 * 1024 * 1024;
-
-/** Resolves `inside` (an absolute path in the container) to a host path under `root`, symlinks resolved within root. */
-export async function resolveInRoot(root: string, inside: string): Promise<string> {
-  const parts = inside.split('/').filter((p) => p !== '' && p !== '.');
-  const resolved: string[] = [];
-  let hops = 0;
-  while (parts.length > 0) {
-    const part = parts.shift() as string;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = path.join(root, ...resolved, part);
-    const st = await lstat(candidate).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++hops > 40) throw new BerthError('invalid_argument', `too many symbolic links resolving ${inside}`);
-      const target = await readlink(candidate);
-      if (target.startsWith('/')) resolved.length = 0;
-      parts.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-      continue;
-    }
-    resolved.push(part);
-  }
-  return path.join(root, ...resolved);
-}
-
-async function readSmall(root: string, file: string): Promise<string> {
-  try {
-    const p = await resolveInRoot(root, file);
-    const st = await lstat(p);
-    if (!st.isFile() || st.size > MAX_FILE) return '';
-    return await readFile(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
+const MAX_ID = 2 ** 31 - 1;
 
 interface PasswdEntry {
   readonly name: string;
@@ -53,48 +34,78 @@ interface PasswdEntry {
   readonly home: string;
 }
 
-function parsePasswd(text: string): PasswdEntry[] {
+interface GroupEntry {
+  readonly name: string;
+  readonly gid: number;
+  readonly members: readonly string[];
+}
+
+const isId = (s: string): boolean => /^\d+$/.test(s) && Number(s) <= MAX_ID;
+
+function records(text: string, minFields: number): string[][] {
   return text
     .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
     .map((l) => l.split(':'))
-    .filter((f) => f.length >= 7 && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? ''))
+    .filter((f) => f.length >= minFields);
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  return records(text, 4)
+    .filter((f) => isId(f[2] ?? '') && isId(f[3] ?? ''))
     .map((f) => ({ name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' }));
 }
 
-function parseGroups(text: string): { name: string; gid: number; members: string[] }[] {
-  return text
-    .split('\n')
-    .map((l) => l.split(':'))
-    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2] ?? ''))
-    .map((f) => ({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+export function parseGroup(text: string): GroupEntry[] {
+  return records(text, 3)
+    .filter((f) => isId(f[2] ?? ''))
+    .map((f) => ({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) }));
 }
 
-export async function resolveUser(rootfs: string, spec: string | undefined): Promise<ResolvedUser> {
-  const [userPart = '', groupPart] = (spec ?? '').split(':');
-  const passwd = parsePasswd(await readSmall(rootfs, '/etc/passwd'));
-  const groups = parseGroups(await readSmall(rootfs, '/etc/group'));
+function parseId(s: string, what: string): number {
+  const n = Number(s);
+  if (n > MAX_ID) throw new BerthError('invalid_argument', `${what} ${s} is out of range`);
+  return n;
+}
+
+export async function resolveUser(rootfs: string, user: string | undefined, options: { signal?: AbortSignal } = {}): Promise<ResolvedUser> {
+  const spec = user ?? '';
+  const colon = spec.indexOf(':');
+  const userPart = colon < 0 ? spec : spec.slice(0, colon);
+  const groupPart = colon < 0 ? '' : spec.slice(colon + 1);
+  if (groupPart.includes(':')) throw new BerthError('invalid_argument', `invalid user "${spec}": expected user[:group]`);
+  const numericUser = /^\d+$/.test(userPart);
+  const passwd = parsePasswd(await readFileInRoot(rootfs, '/etc/passwd', MAX_FILE, options));
+
   let entry: PasswdEntry | undefined;
   let uid: number;
   if (userPart === '') {
     uid = 0;
     entry = passwd.find((p) => p.uid === 0);
-  } else if (/^\d+$/.test(userPart)) {
-    uid = Number(userPart);
+  } else if (numericUser) {
+    uid = parseId(userPart, 'uid');
     entry = passwd.find((p) => p.uid === uid);
   } else {
     entry = passwd.find((p) => p.name === userPart);
     if (!entry) throw new BerthError('invalid_argument', `unable to find user ${userPart}: no matching entries in passwd file`);
     uid = entry.uid;
   }
+
   let gid = entry?.gid ?? 0;
-  if (groupPart !== undefined && groupPart !== '') {
-    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
-    else {
-      const g = groups.find((x) => x.name === groupPart);
-      if (!g) throw new BerthError('invalid_argument', `unable to find group ${groupPart}: no matching entries in group file`);
-      gid = g.gid;
+  let additionalGids: number[] = [];
+  if (groupPart !== '' || entry) {
+    const groups = parseGroup(await readFileInRoot(rootfs, '/etc/group', MAX_FILE, options));
+    if (groupPart !== '') {
+      const numericGroup = /^\d+$/.test(groupPart);
+      const match = groups.find((g) => (numericGroup ? g.gid === Number(groupPart) : g.name === groupPart));
+      if (match) gid = match.gid;
+      else if (numericGroup) gid = parseId(groupPart, 'gid');
+      else throw new BerthError('invalid_argument', `unable to find group ${groupPart}: no matching entries in group file`);
+    } else if (entry) {
+      const name = entry.name;
+      additionalGids = groups.filter((g) => g.members.includes(name)).map((g) => g.gid);
     }
   }
-  const additionalGids = entry ? groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid) : [];
-  return { uid, gid, additionalGids, home: entry?.home ?? '/' };
+  return { uid, gid, additionalGids, home: entry?.home ?? '/', ...(entry ? { name: entry.name } : {}) };
 }
