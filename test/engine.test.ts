@@ -24,8 +24,8 @@ let dir = '';
 let socket = '';
 let client: ApiClient;
 
-async function startEngine(): Promise<number> {
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
+async function startEngine(runtime?: 'runc' | 'crun'): Promise<number> {
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket, ...(runtime ? ['--runtime', runtime] : [])]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   return singleJson(r.stdout)['pid'] as number;
 }
@@ -171,11 +171,11 @@ test('SIGKILL of berthd leaves containers running; the restarted engine reconcil
   await client.call('containerStart', { params: { id: longId } });
   const { id: shortId } = await client.call('containerCreate', { body: { image: images.latest, cmd: ['sh', '-c', 'sleep 1; exit 7'] } });
   await client.call('containerStart', { params: { id: shortId } });
-  const { pid } = await client.call('ping');
+  const { pid, runtime } = await client.call('info');
   process.kill(pid, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 1500));
   // While the engine is dead, the container process is still there and the short one has exited.
-  const running = await exec('runc', ['--root', path.join(dir, 'run', 'runc'), 'state', longId]);
+  const running = await exec(runtime, ['--root', path.join(dir, 'run', runtime), 'state', longId]);
   assert.match(running.stdout, /"status": "running"/);
   await startEngine();
   const long = await client.call('containerInspect', { params: { id: longId } });
@@ -187,6 +187,31 @@ test('SIGKILL of berthd leaves containers running; the restarted engine reconcil
   const stopped = await client.call('containerInspect', { params: { id: longId } });
   assert.equal(stopped.state.status, 'exited');
   assert.equal(stopped.state.exitCode, 143, 'SIGTERM');
+});
+
+test('a container keeps the runtime it was created with when the engine restarts with the other one', async () => {
+  const { runtime } = await client.call('info');
+  const other = runtime === 'crun' ? 'runc' : 'crun';
+  await runBerth(['engine', 'stop', '--socket', socket]);
+  await startEngine(other);
+  try {
+    assert.equal((await client.call('info')).runtime, other);
+    const { id } = await client.call('containerCreate', { body: { image: images.latest, cmd: ['sh', '-c', 'trap "exit 143" TERM; while true; do sleep 1; done'] } });
+    await client.call('containerStart', { params: { id } });
+    await exec(other, ['--root', path.join(dir, 'run', other), 'state', id]);
+    await runBerth(['engine', 'stop', '--socket', socket]);
+    await startEngine(runtime === 'crun' ? 'crun' : 'runc');
+    assert.equal((await client.call('containerInspect', { params: { id } })).state.status, 'running');
+    await client.call('containerStop', { params: { id }, query: { timeout: '5' } });
+    assert.equal((await client.call('containerInspect', { params: { id } })).state.exitCode, 143);
+    await client.call('containerRemove', { params: { id } });
+    await assert.rejects(exec(other, ['--root', path.join(dir, 'run', other), 'state', id]), 'the runtime forgot it');
+  } finally {
+    if ((await client.call('info').catch(() => undefined))?.runtime !== runtime) {
+      await runBerth(['engine', 'stop', '--socket', socket]);
+      await startEngine(runtime === 'crun' ? 'crun' : 'runc');
+    }
+  }
 });
 
 test('the state machine refuses what does not make sense', async () => {

@@ -2,7 +2,7 @@
  * berthd, the Berth runtime service: the native API on a root-only unix
  * socket and the Docker Engine API on a second one. SIGTERM/SIGINT close
  * the sockets and leave containers running.
- *   berthd [--data-root DIR] [--socket PATH] [--docker-socket PATH] [--runtime runc|crun]
+ *   berthd [--data-root DIR] [--socket PATH] [--docker-socket PATH] [--runtime runc|crun] (default: crun where it runs, else runc)
  */
 import http from 'node:http';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { enginePaths } from '../api/engine-paths';
 import { createLogger } from '../common/log';
 import { createEngine } from './engine';
+import { chooseRuntime } from './oci/runtime';
 import { containerHandlers } from './server/container-handlers';
 import { serveApi } from './server/daemon-server';
 import { createDockerHandler } from './server/docker/docker-server';
@@ -26,13 +27,14 @@ async function main(): Promise<void> {
       'data-root': { type: 'string' },
       socket: { type: 'string' },
       'docker-socket': { type: 'string' },
-      runtime: { type: 'string', default: 'runc' },
+      runtime: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
     },
   });
   const logger = createLogger({ level: values['log-level'] as 'info', format: 'json', write: (l) => process.stderr.write(l) }, { component: 'berthd' });
   const paths = enginePaths({ ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}), ...(values.socket ? { socketPath: values.socket } : {}) });
-  const runtime = values.runtime === 'crun' ? 'crun' : 'runc';
+  if (values.runtime !== undefined && values.runtime !== 'runc' && values.runtime !== 'crun') throw new Error(`--runtime must be runc or crun, not ${values.runtime}`);
+  const runtime = await chooseRuntime(values.runtime);
   const engine = await createEngine({ dataRoot: paths.dataRoot, execRoot: paths.execRoot, runtime, logger, shimBinary: path.join(__dirname, 'berth-shim') });
   const startedAt = new Date().toISOString();
   const api = await serveApi(

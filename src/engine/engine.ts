@@ -10,7 +10,7 @@ import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
 import { EventBus } from './containers/events';
 import { ContainerManager } from './containers/manager';
-import { createRuntime } from './oci/runtime';
+import { createRuntime, runtimeAvailable, type OciRuntime, type RuntimeName } from './oci/runtime';
 import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
 import { RegistryClient } from './registry/client';
@@ -23,7 +23,8 @@ const TINI = '/usr/bin/tini-static';
 export interface EngineOptions {
   readonly dataRoot: string;
   readonly execRoot: string;
-  readonly runtime: 'runc' | 'crun';
+  /** The runtime for new containers; containers made with the other one keep it. */
+  readonly runtime: RuntimeName;
   readonly logger: Logger;
   /** Path of the berth-shim binary (built beside the bundles in dist/). */
   readonly shimBinary: string;
@@ -57,10 +58,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger: logger.child({ component: 'images' }),
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
   });
+  const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
+  const otherRuntimes: OciRuntime[] = (await runtimeAvailable(other)) ? [await createRuntime({ name: other, root: path.join(options.execRoot, other) })] : [];
   const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
     execRoot: options.execRoot,
     runtime: await createRuntime({ name: options.runtime, root: path.join(options.execRoot, options.runtime) }),
+    otherRuntimes,
     shim: options.shimBinary,
     snapshotter,
     resolveImage: async (ref) => {

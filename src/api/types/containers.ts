@@ -84,6 +84,8 @@ export interface ContainerRecord {
   readonly bundle: string;
   readonly logPath: string;
   readonly restartCount: number;
+  /** The OCI runtime that runs it ("runc" when absent: records from before the choice existed). */
+  readonly runtime?: 'runc' | 'crun';
 }
 
 export interface ExecRequest {

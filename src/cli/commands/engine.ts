@@ -110,7 +110,7 @@ export const engineCommand: Command = {
   options: {
     'data-root': { type: 'string', valueName: 'DIR', description: 'State directory (default /var/lib/berth, or $BERTH_DATA_ROOT).' },
     socket: { type: 'string', valueName: 'PATH', description: 'API socket (default /run/berth/berth.sock, or $BERTH_SOCKET).' },
-    runtime: { type: 'string', valueName: 'runc|crun', choices: ['runc', 'crun'], description: 'OCI runtime for new containers (start only).' },
+    runtime: { type: 'string', valueName: 'runc|crun', choices: ['runc', 'crun'], description: 'OCI runtime for new containers (start only; default: crun where it runs, else runc).' },
   },
   run(values, positionals, ctx) {
     const [verb, ...extra] = positionals;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../api/types/containers';
+import { BerthError } from '../../common/errors';
 import type { Digest, ImageRuntimeConfig } from '../../api/types/oci';
 import type { Logger } from '../../common/log';
 import type { OciRuntime } from '../oci/runtime';
@@ -36,7 +37,10 @@ export interface ContainerManagerOptions {
   readonly root: string;
   /** Runtime files (sockets under <execRoot>/s); keep the path short: unix socket paths are limited to 107 bytes. */
   readonly execRoot: string;
+  /** The runtime for new containers. */
   readonly runtime: OciRuntime;
+  /** The other runtimes, for containers created with another one. */
+  readonly otherRuntimes?: readonly OciRuntime[];
   /** Path of the berth-shim binary. */
   readonly shim: string;
   readonly snapshotter: SnapshotSource;
@@ -105,4 +109,12 @@ export const isActive = (r: ContainerRecord): boolean => r.state.status === 'run
 /** Event attributes: the name, the image and the labels. */
 export function eventAttributes(r: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
   return { ...(r.request.labels ?? {}), name: r.name, image: r.imageRef, ...extra };
+}
+
+/** The runtime a container was created with. */
+export function runtimeOf(ctx: ManagerContext, record: ContainerRecord): OciRuntime {
+  const name = record.runtime ?? 'runc';
+  const runtime = [ctx.options.runtime, ...(ctx.options.otherRuntimes ?? [])].find((r) => r.name === name);
+  if (!runtime) throw new BerthError('failed_precondition', `container ${record.name} was created with ${name}, which this engine does not run`);
+  return runtime;
 }

@@ -84,6 +84,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       bundle: paths.bundle,
       logPath: paths.log,
       restartCount: 0,
+      runtime: ctx.options.runtime.name,
     };
     await ctx.store.save(record);
     ctx.options.events.emit({ type: 'container', action: 'create', id, attributes: eventAttributes(record) });

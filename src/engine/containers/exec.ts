@@ -14,7 +14,7 @@ import { resolveUser } from '../oci/user';
 import { AttachClient, type OutputChunk } from '../shim/attach-client';
 import { launchShim } from '../shim/launch';
 import { readExit } from '../shim/protocol';
-import { containerPaths, eventAttributes, socketBase, type ManagerContext } from './context';
+import { containerPaths, eventAttributes, socketBase, runtimeOf, type ManagerContext } from './context';
 import { assertCanAttach, assertCanExec } from './state';
 
 export interface ExecOptions {
@@ -87,7 +87,7 @@ export async function execInContainer(ctx: ManagerContext, record: ContainerReco
     const { pid } = await launchShim(
       {
         shim: ctx.options.shim,
-        runtime: ctx.options.runtime,
+        runtime: runtimeOf(ctx, record),
         id: record.id,
         execProcess: processFile,
         pidFile: path.join(dir, 'pid'),

@@ -7,7 +7,7 @@
 import type { ContainerRecord } from '../../api/types/containers';
 import { shimAlive } from '../shim/attach-client';
 import { readExit } from '../shim/protocol';
-import { containerPaths, isActive, withState, type ManagerContext } from './context';
+import { containerPaths, isActive, withState, runtimeOf, type ManagerContext } from './context';
 import { removeLocked } from './remove';
 import { ensureRootfs } from './start';
 import { monitor, recordExit } from './wait';
@@ -46,9 +46,9 @@ async function reconcileOne(ctx: ManagerContext, record: ContainerRecord): Promi
     return 'running';
   }
   // The shim is gone without an exit file: the exit status is lost. Make sure nothing is left running.
-  const state = await ctx.options.runtime.state(record.id).catch(() => undefined);
-  if (state && state.status !== 'stopped') await ctx.options.runtime.kill(record.id, 'KILL', { all: true }).catch(() => undefined);
-  await ctx.options.runtime.delete(record.id, { force: true }).catch(() => undefined);
+  const state = await runtimeOf(ctx, record).state(record.id).catch(() => undefined);
+  if (state && state.status !== 'stopped') await runtimeOf(ctx, record).kill(record.id, 'KILL', { all: true }).catch(() => undefined);
+  await runtimeOf(ctx, record).delete(record.id, { force: true }).catch(() => undefined);
   await ctx.store.save(withState(record, { status: 'exited', exitCode: 255, pid: 0, finishedAt: new Date().toISOString(), error: 'the container supervisor (berth-shim) disappeared; exit status unknown' }));
   log.warn('container supervisor disappeared; marked exited');
   return 'lost';

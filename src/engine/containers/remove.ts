@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { unmount } from '../snapshots/mount';
-import { containerPaths, eventAttributes, isActive, snapshotKey, withState, type ManagerContext } from './context';
+import { containerPaths, eventAttributes, isActive, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
 import { assertCanRemove } from './state';
 import { forceKill } from './stop';
 
@@ -20,7 +20,7 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   ctx.monitors.delete(record.id);
   const paths = containerPaths(ctx.options, record.id);
   try {
-    await ctx.options.runtime.delete(record.id, { force: true });
+    await runtimeOf(ctx, record).delete(record.id, { force: true });
     await unmount(paths.rootfs);
     await ctx.options.snapshotter.remove(snapshotKey(record.id)).catch((err: unknown) => {
       if (!BerthError.is(err, 'not_found')) throw err;

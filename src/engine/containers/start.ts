@@ -9,7 +9,7 @@ import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { launchShim } from '../shim/launch';
 import { mountAll } from '../snapshots/mount';
-import { containerPaths, eventAttributes, nowIso, snapshotKey, withState, type ManagerContext } from './context';
+import { containerPaths, eventAttributes, nowIso, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
 import { assertCanStart } from './state';
 import { monitor } from './wait';
 
@@ -26,7 +26,7 @@ export async function startLocked(ctx: ManagerContext, record: ContainerRecord, 
   const paths = containerPaths(ctx.options, record.id);
   await Promise.all([rm(paths.exitFile, { force: true }), rm(paths.pidFile, { force: true })]);
   // A runtime state left by a run whose shim died.
-  if (existsSync(path.join(ctx.options.runtime.root, record.id))) await ctx.options.runtime.delete(record.id, { force: true, ...options });
+  if (existsSync(path.join(runtimeOf(ctx, record).root, record.id))) await runtimeOf(ctx, record).delete(record.id, { force: true, ...options });
   await ensureRootfs(ctx, record.id, options);
   const tty = record.request.tty === true;
   const startedAt = nowIso();
@@ -35,7 +35,7 @@ export async function startLocked(ctx: ManagerContext, record: ContainerRecord, 
     ({ pid } = await launchShim(
       {
         shim: ctx.options.shim,
-        runtime: ctx.options.runtime,
+        runtime: runtimeOf(ctx, record),
         id: record.id,
         bundle: paths.bundle,
         pidFile: paths.pidFile,

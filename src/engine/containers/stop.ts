@@ -5,13 +5,13 @@
  */
 import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
-import { eventAttributes, isActive, type ManagerContext } from './context';
+import { eventAttributes, isActive, runtimeOf, type ManagerContext } from './context';
 import { assertCanKill, assertCanStop } from './state';
 import { waitExit } from './wait';
 
 export async function signalContainer(ctx: ManagerContext, record: ContainerRecord, signal: string, all = false): Promise<void> {
   try {
-    await ctx.options.runtime.kill(record.id, signal, { all });
+    await runtimeOf(ctx, record).kill(record.id, signal, { all });
   } catch (err) {
     // It exited meanwhile: the monitor records that.
     if (!BerthError.is(err, 'not_found') && !BerthError.is(err, 'failed_precondition')) throw err;
@@ -33,7 +33,7 @@ export async function forceKill(ctx: ManagerContext, record: ContainerRecord): P
 export async function stopLocked(ctx: ManagerContext, record: ContainerRecord, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
   assertCanStop(record);
   if (!isActive(record)) return;
-  if (record.state.status === 'paused') await ctx.options.runtime.resume(record.id).catch(() => undefined);
+  if (record.state.status === 'paused') await runtimeOf(ctx, record).resume(record.id).catch(() => undefined);
   const timeout = Math.max(0, options.timeout ?? record.request.stopTimeout ?? 10);
   const stopSignal = record.request.stopSignal ?? 'SIGTERM';
   await signalContainer(ctx, record, stopSignal);

@@ -134,3 +134,18 @@ class Runtime implements OciRuntime {
 export async function createRuntime(options: RuntimeOptions): Promise<OciRuntime> {
   return new Runtime(options, options.name === 'crun' ? await isHybridCgroup() : false);
 }
+
+/** True when the runtime's binary runs here. */
+export async function runtimeAvailable(name: RuntimeName, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  const r = await run([name, '--version'], options).catch(() => undefined);
+  return r?.code === 0;
+}
+
+/**
+ * The runtime for new containers: the one asked for, else crun where it
+ * runs (a C runtime: container start costs about half of runc's), else runc.
+ */
+export async function chooseRuntime(preferred?: RuntimeName, options: { signal?: AbortSignal } = {}): Promise<RuntimeName> {
+  if (preferred) return preferred;
+  return (await runtimeAvailable('crun', options)) ? 'crun' : 'runc';
+}
