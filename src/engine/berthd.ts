@@ -3,8 +3,10 @@
  * socket and the Docker Engine API on a second one. SIGTERM/SIGINT close
  * the sockets and leave containers running.
  *   berthd [--data-root DIR] [--socket PATH] [--docker-socket PATH] [--runtime runc|crun] (default: crun where it runs, else runc)
+ *          [--insecure-registry HOST[:PORT]]... [--registry-auth CONFIG_JSON] (default: ~/.docker/config.json)
  */
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { enginePaths } from '../api/engine-paths';
@@ -28,6 +30,8 @@ async function main(): Promise<void> {
       socket: { type: 'string' },
       'docker-socket': { type: 'string' },
       runtime: { type: 'string' },
+      'insecure-registry': { type: 'string', multiple: true },
+      'registry-auth': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -35,7 +39,16 @@ async function main(): Promise<void> {
   const paths = enginePaths({ ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}), ...(values.socket ? { socketPath: values.socket } : {}) });
   if (values.runtime !== undefined && values.runtime !== 'runc' && values.runtime !== 'crun') throw new Error(`--runtime must be runc or crun, not ${values.runtime}`);
   const runtime = await chooseRuntime(values.runtime);
-  const engine = await createEngine({ dataRoot: paths.dataRoot, execRoot: paths.execRoot, runtime, logger, shimBinary: path.join(__dirname, 'berth-shim') });
+  const engine = await createEngine({
+    dataRoot: paths.dataRoot,
+    execRoot: paths.execRoot,
+    runtime,
+    logger,
+    shimBinary: path.join(__dirname, 'berth-shim'),
+    insecureRegistries: values['insecure-registry'] ?? [],
+    // Where `docker login` run as this user keeps credentials, unless told otherwise.
+    registryAuthFile: values['registry-auth'] ?? path.join(process.env['DOCKER_CONFIG'] ?? path.join(os.homedir(), '.docker'), 'config.json'),
+  });
   const startedAt = new Date().toISOString();
   const api = await serveApi(
     paths.socketPath,

@@ -13,6 +13,7 @@ import { ContainerManager } from './containers/manager';
 import { createRuntime, runtimeAvailable, type OciRuntime, type RuntimeName } from './oci/runtime';
 import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
+import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
 import { OverlaySnapshotter } from './snapshots/overlay';
 import { LayerUnpacker } from './snapshots/unpacker';
@@ -28,6 +29,10 @@ export interface EngineOptions {
   readonly logger: Logger;
   /** Path of the berth-shim binary (built beside the bundles in dist/). */
   readonly shimBinary: string;
+  /** Registries reached over plain HTTP besides 127.0.0.1, localhost and [::1] ("host" or "host:port"). */
+  readonly insecureRegistries?: readonly string[];
+  /** A Docker config.json with registry credentials (`auths`), read at each pull and push. */
+  readonly registryAuthFile?: string;
 }
 
 export interface Engine extends EngineServices {
@@ -53,7 +58,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
-    registry: new RegistryClient({ logger: logger.child({ component: 'registry' }) }),
+    registry: new RegistryClient({
+      logger: logger.child({ component: 'registry' }),
+      ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
+      ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
+    }),
     unpacker,
     logger: logger.child({ component: 'images' }),
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,

@@ -23,11 +23,13 @@ export interface Credentials {
 
 export interface RegistryOptions {
   readonly auth?: RegistryAuth;
+  /** The address to listen on (default 127.0.0.1); the host part of `host`. */
+  readonly bindAddress?: string;
   readonly signal?: AbortSignal;
 }
 
 export interface Registry extends AsyncDisposable {
-  /** `127.0.0.1:PORT`, the registry part of image references. */
+  /** `127.0.0.1:PORT` (or the bind address), the registry part of image references. */
   readonly host: string;
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
@@ -213,7 +215,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     let host = '';
     for (let attempt = 0; !running; attempt++) {
       const port = await freePort();
-      host = `127.0.0.1:${port}`;
+      host = `${options.bindAddress ?? '127.0.0.1'}:${port}`;
       const config = path.join(dir, 'config.yml');
       // JSON is YAML: no quoting surprises.
       const settings = {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApiClient } from '../../api/client';
 import { BerthError } from '../../common/errors';
 import { enginePaths, type EnginePaths } from '../../api/engine-paths';
-import { stringOption, type Command, type CommandContext, type ParsedOptions } from '../command';
+import { stringList, stringOption, type Command, type CommandContext, type ParsedOptions } from '../command';
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -43,6 +43,9 @@ async function start(values: ParsedOptions, ctx: CommandContext): Promise<number
   const args = [path.join(__dirname, 'berthd.js'), '--data-root', paths.dataRoot, '--socket', paths.socketPath];
   const runtime = stringOption(values, 'runtime');
   if (runtime) args.push('--runtime', runtime);
+  for (const host of stringList(values, 'insecure-registry')) args.push('--insecure-registry', host);
+  const auth = stringOption(values, 'registry-auth');
+  if (auth) args.push('--registry-auth', path.resolve(auth));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: ctx.env });
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
@@ -105,11 +108,13 @@ const VERBS: Readonly<Record<string, (values: ParsedOptions, ctx: CommandContext
 export const engineCommand: Command = {
   name: 'engine',
   summary: 'Start, stop or show the Berth runtime service (berthd).',
-  usage: 'engine start|stop|status [--data-root DIR] [--socket PATH] [--runtime runc|crun]',
+  usage: 'engine start|stop|status [--data-root DIR] [--socket PATH] [--runtime runc|crun] [--insecure-registry HOST] [--registry-auth FILE]',
   allowPositionals: true,
   options: {
     'data-root': { type: 'string', valueName: 'DIR', description: 'State directory (default /var/lib/berth, or $BERTH_DATA_ROOT).' },
     socket: { type: 'string', valueName: 'PATH', description: 'API socket (default /run/berth/berth.sock, or $BERTH_SOCKET).' },
+    'insecure-registry': { type: 'string', multiple: true, valueName: 'HOST[:PORT]', description: 'Registry reached over plain HTTP (start only; 127.0.0.1, localhost and [::1] always are).' },
+    'registry-auth': { type: 'string', valueName: 'FILE', description: 'Docker config.json with registry credentials (start only; default ~/.docker/config.json).' },
     runtime: { type: 'string', valueName: 'runc|crun', choices: ['runc', 'crun'], description: 'OCI runtime for new containers (start only; default: crun where it runs, else runc).' },
   },
   run(values, positionals, ctx) {

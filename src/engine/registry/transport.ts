@@ -42,8 +42,10 @@ export function registryUnavailable(host: string, what: string, err: unknown): B
   if (err instanceof BerthError) return err;
   const e = err as Error & { cause?: Error };
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return new BerthError('cancelled', `${what}: cancelled`, { cause: err });
-  const detail = e.cause?.message ? `${e.message} (${e.cause.message})` : e.message;
-  return new BerthError('unavailable', `${what}: cannot reach registry ${host}: ${detail}`, { cause: err });
+  const detail = (e.cause?.message ? `${e.message} (${e.cause.message})` : e.message).trim();
+  // A plain-HTTP registry answering our TLS hello.
+  const hint = /wrong version number|packet length too long/i.test(detail) ? `; it may serve plain HTTP: allow that with berthd --insecure-registry ${host}` : '';
+  return new BerthError('unavailable', `${what}: cannot reach registry ${host}: ${detail}${hint}`, { cause: err });
 }
 
 export class RegistryTransport {
