@@ -3,6 +3,7 @@
  * socket and the Docker Engine API on a second one. SIGTERM/SIGINT close
  * the sockets and leave containers running.
  *   berthd [--data-root DIR] [--socket PATH] [--docker-socket PATH] [--runtime runc|crun] (default: crun where it runs, else runc)
+ *          [--snapshotter overlay|native] (default: overlay where it works)
  *          [--insecure-registry HOST[:PORT]]... [--registry-auth CONFIG_JSON] (default: ~/.docker/config.json)
  */
 import http from 'node:http';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       runtime: { type: 'string' },
       'insecure-registry': { type: 'string', multiple: true },
       'registry-auth': { type: 'string' },
+      snapshotter: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -39,12 +41,15 @@ async function main(): Promise<void> {
   const paths = enginePaths({ ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}), ...(values.socket ? { socketPath: values.socket } : {}) });
   if (values.runtime !== undefined && values.runtime !== 'runc' && values.runtime !== 'crun') throw new Error(`--runtime must be runc or crun, not ${values.runtime}`);
   const runtime = await chooseRuntime(values.runtime);
+  const snapshotter = values.snapshotter;
+  if (snapshotter !== undefined && snapshotter !== 'overlay' && snapshotter !== 'native') throw new Error(`--snapshotter must be overlay or native, not ${snapshotter}`);
   const engine = await createEngine({
     dataRoot: paths.dataRoot,
     execRoot: paths.execRoot,
     runtime,
     logger,
     shimBinary: path.join(__dirname, 'berth-shim'),
+    ...(snapshotter ? { snapshotter } : {}),
     insecureRegistries: values['insecure-registry'] ?? [],
     // Where `docker login` run as this user keeps credentials, unless told otherwise.
     registryAuthFile: values['registry-auth'] ?? path.join(process.env['DOCKER_CONFIG'] ?? path.join(os.homedir(), '.docker'), 'config.json'),

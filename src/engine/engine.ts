@@ -15,7 +15,8 @@ import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
 import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
-import { OverlaySnapshotter } from './snapshots/overlay';
+import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
+import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
 import type { EngineServices } from './server/services';
 
@@ -31,12 +32,14 @@ export interface EngineOptions {
   readonly shimBinary: string;
   /** Registries reached over plain HTTP besides 127.0.0.1, localhost and [::1] ("host" or "host:port"). */
   readonly insecureRegistries?: readonly string[];
+  /** Default: overlay where it works under the data root, else native (plain copies). */
+  readonly snapshotter?: SnapshotterName;
   /** A Docker config.json with registry credentials (`auths`), read at each pull and push. */
   readonly registryAuthFile?: string;
 }
 
 export interface Engine extends EngineServices {
-  readonly snapshotter: OverlaySnapshotter;
+  readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
   /** Stops watching containers (they keep running). */
   dispose(): void;
@@ -48,8 +51,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await mkdir(options.execRoot, { recursive: true, mode: 0o711 });
   const events = new EventBus();
   const content = new ContentStore(path.join(dataRoot, 'content'));
-  const snapshotter = new OverlaySnapshotter(path.join(dataRoot, 'snapshots', 'overlay'));
-  await mkdir(snapshotter.root, { recursive: true });
+  const { snapshotter, fellBack } = await chooseSnapshotter(path.join(dataRoot, 'snapshots'), options.snapshotter);
+  if (fellBack) logger.warn('overlay mounts do not work under the data root; using plain copies (slower, more disk)', { dataRoot });
   const unpacker = new LayerUnpacker(snapshotter, logger.child({ component: 'unpacker' }));
   const stale = await unpacker.cleanupStale();
   if (stale > 0) logger.info('removed half-unpacked layers left by an earlier run', { count: stale });

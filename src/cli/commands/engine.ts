@@ -43,6 +43,8 @@ async function start(values: ParsedOptions, ctx: CommandContext): Promise<number
   const args = [path.join(__dirname, 'berthd.js'), '--data-root', paths.dataRoot, '--socket', paths.socketPath];
   const runtime = stringOption(values, 'runtime');
   if (runtime) args.push('--runtime', runtime);
+  const snapshotter = stringOption(values, 'snapshotter');
+  if (snapshotter) args.push('--snapshotter', snapshotter);
   for (const host of stringList(values, 'insecure-registry')) args.push('--insecure-registry', host);
   const auth = stringOption(values, 'registry-auth');
   if (auth) args.push('--registry-auth', path.resolve(auth));
@@ -108,11 +110,12 @@ const VERBS: Readonly<Record<string, (values: ParsedOptions, ctx: CommandContext
 export const engineCommand: Command = {
   name: 'engine',
   summary: 'Start, stop or show the Berth runtime service (berthd).',
-  usage: 'engine start|stop|status [--data-root DIR] [--socket PATH] [--runtime runc|crun] [--insecure-registry HOST] [--registry-auth FILE]',
+  usage: 'engine start|stop|status [--data-root DIR] [--socket PATH] [--runtime runc|crun] [--snapshotter overlay|native] [--insecure-registry HOST] [--registry-auth FILE]',
   allowPositionals: true,
   options: {
     'data-root': { type: 'string', valueName: 'DIR', description: 'State directory (default /var/lib/berth, or $BERTH_DATA_ROOT).' },
     socket: { type: 'string', valueName: 'PATH', description: 'API socket (default /run/berth/berth.sock, or $BERTH_SOCKET).' },
+    snapshotter: { type: 'string', valueName: 'overlay|native', choices: ['overlay', 'native'], description: 'Layer storage (start only; default: overlay where it works, else plain copies).' },
     'insecure-registry': { type: 'string', multiple: true, valueName: 'HOST[:PORT]', description: 'Registry reached over plain HTTP (start only; 127.0.0.1, localhost and [::1] always are).' },
     'registry-auth': { type: 'string', valueName: 'FILE', description: 'Docker config.json with registry credentials (start only; default ~/.docker/config.json).' },
     runtime: { type: 'string', valueName: 'runc|crun', choices: ['runc', 'crun'], description: 'OCI runtime for new containers (start only; default: crun where it runs, else runc).' },
