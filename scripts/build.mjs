@@ -23,7 +23,8 @@ const common = {
 };
 
 const targets = [
-  { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
+  // ssh2 (with its optional native crypto) is loaded from node_modules beside the bundle.
+  { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true, external: ['ssh2'] },
   { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
   // node-pty and ssh2 (with its native crypto) are loaded from node_modules beside the bundle.
   { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'ssh2'] },

@@ -22,6 +22,18 @@ export interface InfoResponse extends PingResponse {
   readonly startedAt: string;
 }
 
+/** What an SSH client needs to reach a container's agent (the API socket is root only). */
+export interface AgentCredentials {
+  readonly id: string;
+  readonly name: string;
+  /** The user the agent runs as (the container's user). */
+  readonly user: string;
+  /** OpenSSH private key the agent accepts. */
+  readonly clientKey: string;
+  /** The agent's host key, "ssh-ed25519 AAAA...", for known_hosts. */
+  readonly hostPublicKey: string;
+}
+
 export interface LogLine {
   readonly stream: 'stdout' | 'stderr';
   readonly line: string;
@@ -76,6 +88,9 @@ export interface Operations {
   containerRemove: { params: { id: string }; query: { force?: string }; body: undefined; response: { ok: true } };
   containerExec: { params: { id: string }; query: object; body: ExecRequest; response: { exitCode: number } };
   events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
+  /** A WebSocket (binary messages) to a new agent in the container: SSH inside. */
+  containerAgent: { params: { id: string }; query: object; body: undefined; response: never };
+  containerAgentCredentials: { params: { id: string }; query: object; body: undefined; response: AgentCredentials };
 }
 
 export type OperationName = keyof Operations;
@@ -103,6 +118,8 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   containerRemove: { method: 'DELETE', path: '/v1/containers/{id}', response: 'json' },
   containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'json' },
   events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
+  containerAgent: { method: 'GET', path: '/v1/containers/{id}/agent', response: 'upgrade' },
+  containerAgentCredentials: { method: 'POST', path: '/v1/containers/{id}/agent/credentials', response: 'json' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

@@ -11,7 +11,10 @@ import { pullCommand } from './commands/pull';
 import { pushCommand, tagCommand } from './commands/push';
 import { listConfigurationsCommand } from './commands/list-configurations';
 import { pendingCommands } from './commands/not-yet';
+import { portForwardCommand } from './commands/port-forward';
 import { readConfigurationCommand } from './commands/read-configuration';
+import { sshCommand } from './commands/ssh';
+import { sshConfigCommand } from './commands/ssh-config';
 import { templatesCommand } from './commands/templates';
 import { errorResult, jsonLine } from './output';
 
@@ -25,7 +28,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -6,6 +6,7 @@
  *          [--snapshotter overlay|native] (default: overlay where it works)
  *          [--insecure-registry HOST[:PORT]]... [--registry-auth CONFIG_JSON] (default: ~/.docker/config.json)
  */
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,9 @@ import { parseArgs } from 'node:util';
 import { enginePaths } from '../api/engine-paths';
 import { createLogger } from '../common/log';
 import { createEngine } from './engine';
+import type { AgentBundleSources } from './agent/bundle';
 import { chooseRuntime } from './oci/runtime';
+import { agentUpgradeHandler } from './server/agent-socket';
 import { containerHandlers } from './server/container-handlers';
 import { serveApi } from './server/daemon-server';
 import { createDockerHandler } from './server/docker/docker-server';
@@ -23,6 +26,13 @@ import { listenUnix } from './server/unix-socket';
 
 declare const BERTH_VERSION: string | undefined;
 const VERSION = typeof BERTH_VERSION === 'string' ? BERTH_VERSION : 'dev';
+
+/** The agent bundle's sources beside this berthd (dist/): berth-agent.js, and node_modules above it. */
+function agentSourcesOption(): { agentSources?: AgentBundleSources } {
+  const agentScript = path.join(__dirname, 'berth-agent.js');
+  const nodeModules = path.join(__dirname, '..', 'node_modules');
+  return existsSync(agentScript) && existsSync(nodeModules) ? { agentSources: { nodeBinary: process.execPath, agentScript, nodeModules } } : {};
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -49,6 +59,7 @@ async function main(): Promise<void> {
     runtime,
     logger,
     shimBinary: path.join(__dirname, 'berth-shim'),
+    ...agentSourcesOption(),
     ...(snapshotter ? { snapshotter } : {}),
     insecureRegistries: values['insecure-registry'] ?? [],
     // Where `docker login` run as this user keeps credentials, unless told otherwise.
@@ -61,8 +72,10 @@ async function main(): Promise<void> {
       ...systemHandlers({ version: VERSION, dataRoot: paths.dataRoot, runtime, snapshotter: engine.snapshotter.name, startedAt, counts: () => engine.counts() }),
       ...imageHandlers(engine.images),
       ...containerHandlers(engine.containers, engine.events),
+      containerAgentCredentials: ({ params, signal }) => engine.agent.credentials(params.id, { signal }),
     },
     logger,
+    agentUpgradeHandler(engine.agent, logger.child({ component: 'agent-socket' })),
   );
   const dockerSocket = values['docker-socket'] ?? `${paths.execRoot}/docker.sock`;
   const dockerHandler = createDockerHandler(engine, { version: VERSION, dataRoot: paths.dataRoot }, logger.child({ api: 'docker' }));

@@ -8,6 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
+import type { AgentBundleSources } from './agent/bundle';
+import { AgentBundle, AgentService } from './agent/service';
 import { EventBus } from './containers/events';
 import { ContainerManager } from './containers/manager';
 import { createRuntime, runtimeAvailable, type OciRuntime, type RuntimeName } from './oci/runtime';
@@ -32,6 +34,8 @@ export interface EngineOptions {
   readonly shimBinary: string;
   /** Registries reached over plain HTTP besides 127.0.0.1, localhost and [::1] ("host" or "host:port"). */
   readonly insecureRegistries?: readonly string[];
+  /** What the in-container agent is made of (absent: containers cannot get the agent). */
+  readonly agentSources?: AgentBundleSources;
   /** Default: overlay where it works under the data root, else native (plain copies). */
   readonly snapshotter?: SnapshotterName;
   /** A Docker config.json with registry credentials (`auths`), read at each pull and push. */
@@ -39,6 +43,7 @@ export interface EngineOptions {
 }
 
 export interface Engine extends EngineServices {
+  readonly agent: AgentService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
   /** Stops watching containers (they keep running). */
@@ -72,11 +77,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
   const otherRuntimes: OciRuntime[] = (await runtimeAvailable(other)) ? [await createRuntime({ name: other, root: path.join(options.execRoot, other) })] : [];
+  const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
     execRoot: options.execRoot,
     runtime: await createRuntime({ name: options.runtime, root: path.join(options.execRoot, options.runtime) }),
     otherRuntimes,
+    agentBundle: (o) => agentBundle.path(o),
     shim: options.shimBinary,
     snapshotter,
     resolveImage: async (ref) => {
@@ -95,6 +102,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   return {
     images,
     containers: manager,
+    agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),
     events,
     snapshotter,
     dispose: () => manager.dispose(),

@@ -55,6 +55,8 @@ export interface ContainerCreateRequest {
   readonly stopSignal?: string;
   /** Seconds before SIGKILL on stop (default 10). */
   readonly stopTimeout?: number;
+  /** Mount the Berth agent read-only at /.berth, for `berth ssh` and the editor. */
+  readonly agent?: boolean;
 }
 
 export interface ContainerState {

@@ -27,6 +27,7 @@ const run: Verb = async (values, args, ctx) => {
       ...(cmd.length ? { cmd } : {}),
       ...(name ? { name } : {}),
       ...(user ? { user } : {}),
+      ...(values['agent'] === true ? { agent: true } : {}),
       env: stringList(values, 'env'),
       labels: Object.fromEntries(stringList(values, 'label').map((l) => [l.split('=')[0] ?? l, l.split('=').slice(1).join('=')])),
     },
@@ -93,6 +94,7 @@ export const containerCommand: Command = {
   options: {
     ...ENGINE_OPTIONS,
     name: { type: 'string', valueName: 'NAME', description: 'Container name (run).' },
+    agent: { type: 'boolean', description: 'Mount the Berth agent, for berth ssh, ssh-config and port-forward (run).' },
     env: { type: 'string', multiple: true, short: 'e', valueName: 'K=V', description: 'Environment variable (run).' },
     label: { type: 'string', multiple: true, short: 'l', valueName: 'K=V', description: 'Label (run).' },
     user: { type: 'string', short: 'u', valueName: 'USER[:GROUP]', description: 'User to run as (run).' },

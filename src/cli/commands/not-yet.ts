@@ -22,9 +22,6 @@ export const pendingCommands: readonly Command[] = [
   pending('exec', 'Run a command in a dev container', 8),
   pending('stop', 'Stop a dev container', 8),
   pending('down', 'Stop and remove a dev container', 8),
-  pending('ssh', 'Open an SSH session to a dev container', 7),
-  pending('ssh-config', 'Print OpenSSH Host blocks for dev containers', 7),
-  pending('port-forward', 'Forward a local port into a dev container', 7),
   pending('compose', 'Run compose projects on Berth', 9),
   pending('serve', 'Serve Berth to remote clients over HTTPS', 11),
 ];

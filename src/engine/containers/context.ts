@@ -49,6 +49,8 @@ export interface ContainerManagerOptions {
   readonly logger: Logger;
   /** Host path of an init binary for `init: true` containers. */
   readonly initBinary?: string;
+  /** The agent bundle's host directory, for `agent: true` containers. */
+  readonly agentBundle?: (options?: { signal?: AbortSignal }) => Promise<string>;
 }
 
 export interface ContainerPaths {

@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerCreateRequest, ContainerRecord, ContainerState } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
+import { AGENT_MOUNT_POINT } from '../agent/bundle';
 import { capabilitiesFromMask } from '../oci/capabilities';
 import { buildRuntimeSpec, type OciMount } from '../oci/spec';
 import { resolveUser } from '../oci/user';
@@ -31,6 +32,12 @@ function extraMounts(request: ContainerCreateRequest): OciMount[] {
     }
     return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readOnly ? 'ro' : 'rw', ...(m.options ?? [])] };
   });
+}
+
+/** The agent bundle, read-only at /.berth. */
+async function agentMount(ctx: ManagerContext, options: { signal?: AbortSignal }): Promise<OciMount> {
+  if (!ctx.options.agentBundle) throw new BerthError('failed_precondition', 'this engine cannot inject the Berth agent');
+  return { destination: AGENT_MOUNT_POINT, type: 'bind', source: await ctx.options.agentBundle(options), options: ['rbind', 'ro', 'nosuid', 'nodev'] };
 }
 
 /** The engine's own hard limit of open files (a container cannot get more). */
@@ -64,7 +71,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       user,
       hostname,
       cgroupsPath: `/berth/${id}`,
-      mounts: extraMounts(request),
+      mounts: [...extraMounts(request), ...(request.agent ? [await agentMount(ctx, options)] : [])],
       ...(request.networkMode === 'host' ? { netns: 'host' } : {}),
       ...(nofileLimit ? { nofileLimit } : {}),
       ...(ctx.options.initBinary ? { initBinary: ctx.options.initBinary } : {}),

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import { unlink } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log';
 import { createRouter, type Handlers } from './router';
 import { listenUnix } from './unix-socket';
@@ -13,8 +14,11 @@ export interface DaemonServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function serveApi(socketPath: string, handlers: Handlers, logger: Logger): Promise<DaemonServer> {
+export type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export async function serveApi(socketPath: string, handlers: Handlers, logger: Logger, upgrade?: UpgradeListener): Promise<DaemonServer> {
   const server = http.createServer(createRouter(handlers, logger));
+  if (upgrade) server.on('upgrade', upgrade);
   server.keepAliveTimeout = 5000;
   await listenUnix(server, socketPath);
   logger.info('API listening', { socket: socketPath });

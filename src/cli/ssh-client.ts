@@ -1,0 +1,41 @@
+/**
+ * An SSH client (ssh2) to a container's agent, over the engine's agent
+ * WebSocket, authenticated with the container's key and checking the
+ * agent's host key.
+ */
+import { Client, utils, type ParsedKey } from 'ssh2';
+import type { ApiClient } from '../api/client';
+import { openAgentStream } from '../api/agent-stream';
+import type { AgentCredentials } from '../api/routes';
+import { BerthError } from '../common/errors';
+
+export interface AgentSsh {
+  readonly client: Client;
+  readonly credentials: AgentCredentials;
+}
+
+function publicBlob(line: string): Buffer {
+  const parsed = utils.parseKey(line);
+  if (parsed instanceof Error) throw new BerthError('internal', `the engine sent an invalid host key: ${parsed.message}`);
+  return (Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed).getPublicSSH();
+}
+
+export async function connectAgent(api: ApiClient, container: string, options: { signal?: AbortSignal } = {}): Promise<AgentSsh> {
+  const credentials = await api.call('containerAgentCredentials', { params: { id: container }, ...(options.signal ? { signal: options.signal } : {}) });
+  const stream = await openAgentStream(api.socketPath, credentials.id, options);
+  const expected = publicBlob(credentials.hostPublicKey);
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (err) => reject(new BerthError('unavailable', `SSH to ${credentials.name} failed: ${err.message}`, { cause: err })));
+    client.connect({
+      sock: stream,
+      username: credentials.user,
+      privateKey: credentials.clientKey,
+      hostVerifier: (key: Buffer) => key.equals(expected),
+      readyTimeout: 30_000,
+      keepaliveInterval: 15_000,
+    });
+  });
+  return { client, credentials };
+}
