@@ -16,7 +16,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { ClientChannel } from 'ssh2';
 import { ApiClient } from '../src/api/client';
+import { connectAgent } from '../src/cli/ssh-client';
 import { runBerth, singleJson } from './support/cli';
 import { berthCli } from './support/repo';
 import { startRegistry, type Registry } from './support/registry';
@@ -241,3 +243,70 @@ test('a container made without the agent says so', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /created without the Berth agent/);
 });
+
+for (const host of ['bb', 'deb'] as const) {
+  test(`${host}: ports, watch and PTY resize through the WebSocket transport (ssh2)`, { timeout: 60_000 }, async () => {
+    const { client } = await connectAgent(new ApiClient({ socketPath: socket }), host);
+    try {
+      const lines = async (name: string, first?: string): Promise<{ stream: ClientChannel; events: Record<string, unknown>[] }> => {
+        const stream = await new Promise<ClientChannel>((resolve, reject) => client.subsys(name, (err, s) => (err ? reject(err) : resolve(s))));
+        const events: Record<string, unknown>[] = [];
+        let buffered = '';
+        stream.on('data', (d: Buffer) => {
+          buffered += d.toString();
+          const parts = buffered.split('\n');
+          buffered = parts.pop() ?? '';
+          for (const l of parts) events.push(JSON.parse(l) as Record<string, unknown>);
+        });
+        if (first) stream.write(first);
+        return { stream, events };
+      };
+      const until = async (pred: () => boolean): Promise<void> => {
+        for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 100));
+      };
+      const exec = (cmd: string): Promise<string> =>
+        new Promise((resolve, reject) =>
+          client.exec(cmd, (err, ch) => {
+            if (err) return reject(err);
+            let out = '';
+            ch.on('data', (d: Buffer) => (out += d.toString()));
+            ch.stderr.on('data', (d: Buffer) => (out += d.toString()));
+            ch.on('close', () => resolve(out));
+          }),
+        );
+
+      // ports: a listener made by the agent's own node (present in every image with the agent)
+      const ports = await lines('berth-ports');
+      await new Promise((r) => setTimeout(r, 400));
+      const port = host === 'bb' ? 9301 : 9302;
+      const node = `$(ls /.berth/lib/ld-linux*) --library-path /.berth/lib /.berth/bin/node`;
+      void exec(`${node} -e "require('net').createServer().listen(${port},'127.0.0.1');setTimeout(()=>process.exit(0),3000)"`);
+      await until(() => ports.events.some((e) => e['event'] === 'open' && e['port'] === port));
+      assert.ok(ports.events.some((e) => e['event'] === 'open' && e['port'] === port), JSON.stringify(ports.events));
+      await until(() => ports.events.some((e) => e['event'] === 'close' && e['port'] === port));
+      assert.ok(ports.events.some((e) => e['event'] === 'close' && e['port'] === port), 'the port vanished');
+      ports.stream.close();
+
+      // watch: a change made in the container streams back
+      await exec('mkdir -p /tmp/watched');
+      const watch = await lines('berth-watch', `${JSON.stringify({ path: '/tmp/watched', recursive: true })}\n`);
+      await until(() => watch.events.some((e) => e['type'] === 'ready'));
+      await exec('echo hi > /tmp/watched/a.txt');
+      await until(() => watch.events.some((e) => e['path'] === '/tmp/watched/a.txt'));
+      assert.ok(watch.events.some((e) => e['path'] === '/tmp/watched/a.txt'), JSON.stringify(watch.events));
+      watch.stream.close();
+
+      // PTY with resize
+      const shell = await new Promise<ClientChannel>((resolve, reject) => client.shell({ term: 'xterm', rows: 24, cols: 80 }, (err, s) => (err ? reject(err) : resolve(s))));
+      let screen = '';
+      shell.on('data', (d: Buffer) => (screen += d.toString()));
+      shell.setWindow(33, 111, 0, 0);
+      await new Promise((r) => setTimeout(r, 300));
+      shell.write('stty size; exit\n');
+      await new Promise((r) => shell.on('close', r));
+      assert.match(screen, /33 111/);
+    } finally {
+      client.end();
+    }
+  });
+}
