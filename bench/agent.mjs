@@ -4,7 +4,9 @@
 //  - exec round trip through a warm agent connection vs `docker exec` on Debian's dockerd
 //  - direct-tcpip tunnel throughput vs direct loopback
 //  - cold start (spawn -> authenticated) and RSS of the agent process
-// Usage: node bench/agent.mjs [--runs 50] [--no-docker]
+// With --engine, the same through berthd as the product runs it: a busybox container
+// made with the agent, the agent started by an engine exec behind the WebSocket endpoint.
+// Usage: node bench/agent.mjs [--runs 50] [--no-docker] [--engine]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -27,8 +29,38 @@ execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'client')]);
 const agentArgv = [path.join(root, 'dist', 'berth-agent.js'), '--host-key', path.join(dir, 'host'), '--authorized-keys', path.join(dir, 'client.pub')];
 
+const viaEngine = args.includes('--engine');
+let engine;
+if (viaEngine) {
+  const require = createRequire(import.meta.url);
+  const { startRegistry } = require(path.join(root, 'out/test/support/registry.js'));
+  const { ensureTestImages } = require(path.join(root, 'out/test/support/test-images.js'));
+  const { ApiClient } = require(path.join(root, 'out/src/api/client.js'));
+  const { connectAgent } = require(path.join(root, 'out/src/cli/ssh-client.js'));
+  const registry = await startRegistry();
+  const images = await ensureTestImages(registry);
+  const socket = path.join(dir, 'run', 'berth.sock');
+  const berth = (...a) => execFileSync(process.execPath, [path.join(root, 'dist/berth.js'), ...a, '--socket', socket], { encoding: 'utf8' });
+  berth('engine', 'start', '--data-root', path.join(dir, 'data'));
+  berth('pull', images.latest);
+  const api = new ApiClient({ socketPath: socket });
+  const { id } = await api.call('containerCreate', { body: { image: images.latest, cmd: ['sleep', '100000'], networkMode: 'none', agent: true } });
+  await api.call('containerStart', { params: { id } });
+  engine = { api, id, connectAgent, stop: async () => { await api.call('containerRemove', { params: { id }, query: { force: 'true' } }); berth('engine', 'stop'); await registry.stop(); } };
+}
+
+/** The host pid of the newest agent process (in the container under --engine). */
+function newestAgentPid() {
+  const out = execFileSync('pgrep', ['-n', '-f', 'berth-agent.js'], { encoding: 'utf8' }).trim();
+  return Number(out);
+}
+
 async function connect() {
   const t0 = process.hrtime.bigint();
+  if (engine) {
+    const { client } = await engine.connectAgent(engine.api, engine.id);
+    return { client, child: { pid: newestAgentPid(), kill: () => {} }, coldMs: ms(t0) };
+  }
   const child = spawn(process.execPath, agentArgv, { stdio: ['pipe', 'pipe', 'inherit'] });
   const client = new Client();
   await new Promise((resolve, reject) => {
@@ -94,14 +126,21 @@ for (let i = 0; i < runs; i++) {
 const rss = rssKb(child.pid);
 const size = 512 * 1024 * 1024;
 const direct = await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), size);
+// Under --engine the sink runs in the container (its own network namespace), from the agent's own node.
+const sinkPort = 9399;
+if (engine) {
+  void execOnce(client, `$(ls /.berth/lib/ld-linux*) --library-path /.berth/lib /.berth/bin/node -e "require('net').createServer((s)=>s.resume()).listen(${sinkPort},'127.0.0.1');setTimeout(()=>process.exit(0),120000)"`);
+  await new Promise((r) => setTimeout(r, 1000));
+}
 const tunnel = await throughput(
-  (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, ch) => (err ? reject(err) : resolve(ch)))),
+  (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', engine ? sinkPort : port, (err, ch) => (err ? reject(err) : resolve(ch)))),
   size,
 );
 client.end();
 child.kill();
 
-console.log(`agent cold start (spawn -> authenticated), median of 5: ${median(colds).toFixed(1)} ms`);
+console.log(engine ? 'through berthd (WebSocket endpoint, agent started by exec in a busybox container):' : 'agent on its stdio on the host:');
+console.log(`agent cold start (${engine ? 'credentials + WebSocket + exec + SSH handshake' : 'spawn -> authenticated'}), median of 5: ${median(colds).toFixed(1)} ms`);
 console.log(`agent RSS after warm-up: ${(rss / 1024).toFixed(1)} MB (target < 40 MB)`);
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms)`);
 console.log(`tunnel throughput: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5)`);
@@ -125,4 +164,5 @@ if (withDocker) {
   const d = median(dockerExec);
   console.log(`docker exec on dockerd, p50 of ${dockerExec.length}: ${d.toFixed(1)} ms; agent is ${(d / median(agentExec)).toFixed(1)}x faster`);
 }
+await engine?.stop();
 rmSync(dir, { recursive: true, force: true });
