@@ -263,6 +263,7 @@ static void output(struct stream *st, const char *data, size_t len) {
     }
   }
   broadcast(st->type, data, len);
+  if (log_fd < 0) return; /* an exec keeps no log: do not parse its output into lines */
   while (len > 0) {
     size_t n = sizeof st->line - st->len < len ? sizeof st->line - st->len : len;
     memcpy(st->line + st->len, data, n);
@@ -587,7 +588,8 @@ int main(int argc, char **argv) {
       }
     }
   }
-  for (int s = 0; s < 2; s++) stream_log(&streams[s], 1);
+  if (log_fd >= 0)
+    for (int s = 0; s < 2; s++) stream_log(&streams[s], 1);
 
   char t[64], json[256];
   rfc3339(t, sizeof t);
