@@ -5,6 +5,7 @@
  */
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
+import type { VolumeCreateRequest, VolumePruneFilters, VolumePruneResult, VolumeRecord } from './types/volumes';
 
 export interface PingResponse {
   readonly ok: true;
@@ -73,9 +74,15 @@ export interface Operations {
     body: undefined;
     response: LogLine;
   };
-  containerRemove: { params: { id: string }; query: { force?: string }; body: undefined; response: { ok: true } };
+  containerRemove: { params: { id: string }; query: { force?: string; volumes?: string }; body: undefined; response: { ok: true } };
   containerExec: { params: { id: string }; query: object; body: ExecRequest; response: { exitCode: number } };
   events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
+  volumeCreate: { params: object; query: object; body: VolumeCreateRequest | undefined; response: VolumeRecord };
+  /** filters: Docker's JSON (name, label, driver, dangling). */
+  volumeList: { params: object; query: { filters?: string }; body: undefined; response: readonly VolumeRecord[] };
+  volumeInspect: { params: { name: string }; query: object; body: undefined; response: VolumeRecord };
+  volumeRemove: { params: { name: string }; query: { force?: string }; body: undefined; response: { ok: true } };
+  volumePrune: { params: object; query: object; body: VolumePruneFilters | undefined; response: VolumePruneResult };
 }
 
 export type OperationName = keyof Operations;
@@ -103,6 +110,11 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   containerRemove: { method: 'DELETE', path: '/v1/containers/{id}', response: 'json' },
   containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'json' },
   events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
+  volumeCreate: { method: 'POST', path: '/v1/volumes', response: 'json' },
+  volumeList: { method: 'GET', path: '/v1/volumes', response: 'json' },
+  volumePrune: { method: 'POST', path: '/v1/volumes/prune', response: 'json' },
+  volumeInspect: { method: 'GET', path: '/v1/volumes/{name}', response: 'json' },
+  volumeRemove: { method: 'DELETE', path: '/v1/volumes/{name}', response: 'json' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

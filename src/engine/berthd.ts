@@ -15,6 +15,7 @@ import { serveApi } from './server/daemon-server';
 import { createDockerHandler } from './server/docker/docker-server';
 import { imageHandlers } from './server/image-handlers';
 import { systemHandlers } from './server/system-handlers';
+import { volumeHandlers } from './server/volume-handlers';
 import { listenUnix } from './server/unix-socket';
 
 declare const BERTH_VERSION: string | undefined;
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       ...systemHandlers({ version: VERSION, dataRoot: paths.dataRoot, runtime, snapshotter: engine.snapshotter.name, startedAt, counts: () => engine.counts() }),
       ...imageHandlers(engine.images),
       ...containerHandlers(engine.containers, engine.events),
+      ...volumeHandlers(engine.volumes),
     },
     logger,
   );

@@ -10,6 +10,7 @@ import type { Logger } from '../../common/log';
 import type { OciRuntime } from '../oci/runtime';
 import type { ExitStatus } from '../shim/protocol';
 import type { MountSpec } from '../snapshots/types';
+import type { MountResolver } from '../volumes/container-mounts';
 import type { EventBus } from './events';
 import type { KeyedMutex } from './keyed-mutex';
 import type { ContainerStore } from './store';
@@ -45,6 +46,8 @@ export interface ContainerManagerOptions {
   readonly logger: Logger;
   /** Host path of an init binary for `init: true` containers. */
   readonly initBinary?: string;
+  /** Binds, tmpfs and volumes; default: binds and tmpfs only. */
+  readonly mounts?: MountResolver;
 }
 
 export interface ContainerPaths {

@@ -12,11 +12,12 @@ import type { EngineServices } from '../services';
 import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
+import { volumeRoutes } from './volume-routes';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
 
-interface Ctx {
+export interface Ctx {
   readonly req: http.IncomingMessage;
   readonly res: http.ServerResponse;
   readonly params: string[];
@@ -27,7 +28,7 @@ interface Ctx {
   readonly upgradeSocket?: Duplex;
 }
 
-type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
+export type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
 
 function send(res: http.ServerResponse, status: number, value: unknown): void {
   if (value === undefined) {
@@ -282,10 +283,11 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
       'DELETE',
       /^\/containers\/([^/]+)$/,
       async ({ res, params, query }) => {
-        await containers.remove(params[0] ?? '', { force: truthy(query.get('force')) });
+        await containers.remove(params[0] ?? '', { force: truthy(query.get('force')), volumes: truthy(query.get('v')) });
         send(res, 204, undefined);
       },
     ],
+    ...volumeRoutes(services.volumes),
   ];
 }
 
