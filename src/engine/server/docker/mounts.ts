@@ -44,7 +44,7 @@ function parseMode(raw: string, mode: string): BindMode {
   let label = 0;
   let copy = 0;
   let consistency = 0;
-  for (const part of mode.split(',')) {
+  for (const part of mode ? mode.split(',') : []) {
     if (part === 'ro' || part === 'rw') {
       rw++;
       out.readOnly = part === 'ro';
