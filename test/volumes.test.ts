@@ -252,6 +252,16 @@ test('the docker CLI: volume create/ls/inspect/rm, run -v, binds, --mount, --tmp
   assert.equal((await docker(['run', '--rm', '-v', 'auto-made:/m', images.latest, 'true'])).code, 0);
   assert.equal((await docker(['volume', 'ls', '-q', '--filter', 'name=auto-made'])).stdout.trim(), 'auto-made');
 
+  // nocopy, from -v and from --mount; labels for a volume --mount creates.
+  const nocopyBind = await docker(['run', '--rm', '-v', 'nc1:/etc:nocopy', images.latest, 'sh', '-c', 'ls -A /etc | wc -l']);
+  assert.equal(nocopyBind.stdout.trim(), '0', nocopyBind.stderr);
+  const nocopyMount = await docker(['run', '--rm', '--mount', 'type=volume,src=nc2,dst=/etc,volume-nocopy,volume-label=made=by-mount', images.latest, 'sh', '-c', 'ls -A /etc | wc -l']);
+  assert.equal(nocopyMount.stdout.trim(), '0', nocopyMount.stderr);
+  assert.equal((await docker(['volume', 'inspect', 'nc2', '--format', '{{.Labels.made}}'])).stdout.trim(), 'by-mount');
+  const copied = await docker(['run', '--rm', '--mount', 'type=volume,src=nc3,dst=/etc', images.latest, 'sh', '-c', 'ls -A /etc | wc -l']);
+  assert.notEqual(copied.stdout.trim(), '0');
+  assert.equal((await docker(['volume', 'rm', 'nc1', 'nc2', 'nc3'])).code, 0);
+
   const host = await mkdtemp(path.join(dir, 'dhost-'));
   await writeFile(path.join(host, 'h.txt'), 'host file\n');
   const ro = await docker(['run', '--rm', '-v', `${host}:/x:ro`, images.latest, 'sh', '-c', 'cat /x/h.txt; echo no > /x/w']);
@@ -291,10 +301,9 @@ test('the docker CLI: volume create/ls/inspect/rm, run -v, binds, --mount, --tmp
   assert.match(afterRm, /^stays$/m);
   for (const name of anonymous) assert.doesNotMatch(afterRm, new RegExp(name));
 
-  // --rm also takes the container's anonymous volumes.
+  // --rm also takes the container's anonymous volumes, before `docker run` returns.
   const countBefore = (await client.call('volumeList')).length;
   assert.equal((await docker(['run', '--rm', '-v', '/scratch', images.latest, 'true'])).code, 0);
-  await new Promise((r) => setTimeout(r, 300));
   assert.equal((await client.call('volumeList')).length, countBefore);
 
   // prune: anonymous only by default; -a for named ones too.

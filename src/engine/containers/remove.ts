@@ -32,6 +32,9 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   }
   await Promise.all([rm(paths.attachSocket, { force: true }), rm(paths.consoleSocket, { force: true })]);
   await ctx.store.delete(record.id);
-  ctx.options.events.emit({ type: 'container', action: 'destroy', id: record.id, attributes: eventAttributes(record) });
-  await ctx.options.mounts?.removed(current, { removeVolumes: options.volumes === true });
+  try {
+    await ctx.options.mounts?.removed(current, { removeVolumes: options.volumes === true });
+  } finally {
+    ctx.options.events.emit({ type: 'container', action: 'destroy', id: record.id, attributes: eventAttributes(record) });
+  }
 }

@@ -206,12 +206,14 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     [
       'POST',
       /^\/containers\/([^/]+)\/wait$/,
-      async ({ res, params, signal }) => {
+      async ({ res, params, query, signal }) => {
         const c = await containers.inspect(params[0] ?? '');
         // The exit may come and go (auto-remove) before we look again: listen for it from now on.
         let died: number | undefined;
+        let destroyed = false;
         const unsubscribe = services.events.subscribe((e) => {
           if (e.id === c.id && e.action === 'die') died = Number(e.attributes['exitCode'] ?? -1);
+          if (e.id === c.id && e.action === 'destroy') destroyed = true;
         });
         // Headers go out at once: clients wait on the body.
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -228,6 +230,9 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
             await new Promise((r) => setTimeout(r, 10));
           }
           const exitCode = died ?? (await containers.wait(c.id, { signal }).then((w) => w.exitCode, () => died ?? -1));
+          // condition=removed (`docker run --rm`): answer once the container and its anonymous volumes are gone (its destroy event).
+          const failed = (): Promise<boolean> => containers.inspect(c.id).then((r) => r.state.status === 'dead', () => false);
+          if (query.get('condition') === 'removed') while (!destroyed && !signal.aborted && !(await failed())) await new Promise((r) => setTimeout(r, 10));
           res.end(JSON.stringify({ StatusCode: exitCode, Error: null }));
         } catch (err) {
           res.end(JSON.stringify({ StatusCode: -1, Error: { Message: toBerthError(err).message } }));
