@@ -104,11 +104,22 @@ test('a create in flight holds its volumes until released; populate runs once un
   assert.equal(anon.volume.labels[ANONYMOUS_LABEL], '');
 });
 
-test('init clears what a crash left: half-created and half-removed volumes', async () => {
+test('init clears what a crash left (half-created and half-removed volumes) and never data', async () => {
   await store.create({ name: 'whole' });
   await mkdir(path.join(dir, 'volumes', 'half', '_data'), { recursive: true });
   await mkdir(path.join(dir, 'volumes', '.trash-gone-1234', '_data'), { recursive: true });
+  // Data without (readable) metadata is never thrown away.
+  await mkdir(path.join(dir, 'volumes', 'orphan', '_data'), { recursive: true });
+  await writeFile(path.join(dir, 'volumes', 'orphan', '_data', 'f'), 'data');
+  await store.create({ name: 'corrupt' });
+  await writeFile(path.join(dir, 'volumes', 'corrupt', 'volume.json'), '{"na');
+  await writeFile(path.join(dir, 'volumes', 'corrupt', '_data', 'f'), 'data');
   await store.init();
+  assert.equal(await readFile(path.join(dir, 'volumes', 'orphan', '_data', 'f'), 'utf8'), 'data');
+  assert.equal(await readFile(path.join(dir, 'volumes', 'corrupt', '_data', 'f'), 'utf8'), 'data');
+  await assert.rejects(store.create({ name: 'corrupt' }), /no readable metadata/);
+  await assert.rejects(store.create({ name: 'orphan' }), /no readable metadata/);
+  assert.equal(await readFile(path.join(dir, 'volumes', 'corrupt', '_data', 'f'), 'utf8'), 'data');
   assert.deepEqual((await store.list()).map((v) => v.name), ['whole']);
   assert.equal(existsSync(path.join(dir, 'volumes', 'half')), false);
   assert.equal(existsSync(path.join(dir, 'volumes', '.trash-gone-1234')), false);

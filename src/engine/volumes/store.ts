@@ -6,6 +6,7 @@
  * (plus the creates in flight), so it cannot drift across a crash.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ANONYMOUS_LABEL, type VolumeCreateRequest, type VolumeListFilters, type VolumePruneFilters, type VolumePruneResult, type VolumeRecord } from '../../api/types/volumes';
@@ -78,8 +79,9 @@ export class VolumeStore {
     await mkdir(this.root, { recursive: true, mode: 0o701 });
     for (const name of await readdir(this.root)) {
       const dir = path.join(this.root, name);
-      const leftover = name.startsWith('.trash-') || (isValidName(name) && !(await this.readMeta(name)));
-      if (!leftover) continue;
+      // A volume without metadata whose data is empty was cut short while being created; one with data is left alone.
+      const halfMade = isValidName(name) && !existsSync(path.join(dir, META)) && (await readdir(path.join(dir, DATA)).catch(() => [])).length === 0;
+      if (!name.startsWith('.trash-') && !halfMade) continue;
       this.options.logger.warn('removing a volume directory left half-made or half-removed by an earlier run', { dir });
       await rm(dir, { recursive: true, force: true });
     }
@@ -111,7 +113,11 @@ export class VolumeStore {
     const existing = await this.readMeta(name);
     if (existing) return { volume: existing, created: false };
     const dir = this.dir(name);
-    await rm(dir, { recursive: true, force: true });
+    if (existsSync(dir)) {
+      const data = await readdir(path.join(dir, DATA)).catch(() => []);
+      if (existsSync(path.join(dir, META)) || data.length > 0) throw new BerthError('conflict', `volume ${name} has no readable metadata; its data is left as it is in ${dir}`);
+      await rm(dir, { recursive: true, force: true });
+    }
     await mkdir(path.join(dir, DATA), { recursive: true, mode: 0o755 });
     const volume: VolumeRecord = {
       name,
