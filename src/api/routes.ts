@@ -5,6 +5,7 @@
  */
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
+import type { VolumeCreateRequest, VolumePruneFilters, VolumePruneResult, VolumeRecord } from './types/volumes';
 
 export interface PingResponse {
   readonly ok: true;
@@ -85,12 +86,18 @@ export interface Operations {
     body: undefined;
     response: LogLine;
   };
-  containerRemove: { params: { id: string }; query: { force?: string }; body: undefined; response: { ok: true } };
+  containerRemove: { params: { id: string }; query: { force?: string; volumes?: string }; body: undefined; response: { ok: true } };
   containerExec: { params: { id: string }; query: object; body: ExecRequest; response: { exitCode: number } };
   events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
   /** A WebSocket (binary messages) to a new agent in the container: SSH inside. */
   containerAgent: { params: { id: string }; query: object; body: undefined; response: never };
   containerAgentCredentials: { params: { id: string }; query: object; body: undefined; response: AgentCredentials };
+  volumeCreate: { params: object; query: object; body: VolumeCreateRequest | undefined; response: VolumeRecord };
+  /** filters: Docker's JSON (name, label, driver, dangling). */
+  volumeList: { params: object; query: { filters?: string }; body: undefined; response: readonly VolumeRecord[] };
+  volumeInspect: { params: { name: string }; query: object; body: undefined; response: VolumeRecord };
+  volumeRemove: { params: { name: string }; query: { force?: string }; body: undefined; response: { ok: true } };
+  volumePrune: { params: object; query: object; body: VolumePruneFilters | undefined; response: VolumePruneResult };
 }
 
 export type OperationName = keyof Operations;
@@ -120,6 +127,11 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
   containerAgent: { method: 'GET', path: '/v1/containers/{id}/agent', response: 'upgrade' },
   containerAgentCredentials: { method: 'POST', path: '/v1/containers/{id}/agent/credentials', response: 'json' },
+  volumeCreate: { method: 'POST', path: '/v1/volumes', response: 'json' },
+  volumeList: { method: 'GET', path: '/v1/volumes', response: 'json' },
+  volumePrune: { method: 'POST', path: '/v1/volumes/prune', response: 'json' },
+  volumeInspect: { method: 'GET', path: '/v1/volumes/{name}', response: 'json' },
+  volumeRemove: { method: 'DELETE', path: '/v1/volumes/{name}', response: 'json' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

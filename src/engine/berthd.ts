@@ -22,6 +22,7 @@ import { serveApi } from './server/daemon-server';
 import { createDockerHandler } from './server/docker/docker-server';
 import { imageHandlers } from './server/image-handlers';
 import { systemHandlers } from './server/system-handlers';
+import { volumeHandlers } from './server/volume-handlers';
 import { listenUnix } from './server/unix-socket';
 
 declare const BERTH_VERSION: string | undefined;
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       ...imageHandlers(engine.images),
       ...containerHandlers(engine.containers, engine.events),
       containerAgentCredentials: ({ params, signal }) => engine.agent.credentials(params.id, { signal }),
+      ...volumeHandlers(engine.volumes),
     },
     logger,
     agentUpgradeHandler(engine.agent, logger.child({ component: 'agent-socket' })),

@@ -21,6 +21,8 @@ import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
 import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
 import type { EngineServices } from './server/services';
+import { ContainerMounts } from './volumes/container-mounts';
+import { VolumeStore } from './volumes/store';
 
 const TINI = '/usr/bin/tini-static';
 
@@ -63,6 +65,19 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (stale > 0) logger.info('removed half-unpacked layers left by an earlier run', { count: stale });
   // The image store asks the containers whether an image is in use; they are made right after it.
   const holder: { containers?: ContainerManager } = {};
+  // Which containers use a volume is read from their records, never stored apart.
+  const volumes = new VolumeStore({
+    root: path.join(dataRoot, 'volumes'),
+    logger: logger.child({ component: 'volumes' }),
+    usage: async () => {
+      const used = new Map<string, string[]>();
+      for (const c of (await holder.containers?.list({ all: true })) ?? []) {
+        for (const m of c.mounts ?? []) if (m.type === 'volume' && m.name) used.set(m.name, [...(used.get(m.name) ?? []), c.id]);
+      }
+      return used;
+    },
+  });
+  await volumes.init();
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
@@ -92,6 +107,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     events,
     logger: logger.child({ component: 'containers' }),
+    mounts: new ContainerMounts(volumes, logger.child({ component: 'mounts' })),
     // Debian's static tini reaps zombies as PID 1 for `init: true` containers.
     ...(existsSync(TINI) ? { initBinary: TINI } : {}),
   });
@@ -104,6 +120,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     containers: manager,
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),
     events,
+    volumes,
     snapshotter,
     dispose: () => manager.dispose(),
     counts: async () => {

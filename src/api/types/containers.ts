@@ -14,6 +14,32 @@ export interface MountRequest {
   readonly readOnly?: boolean;
   /** Extra mount options, e.g. "nosuid", "size=64m". */
   readonly options?: readonly string[];
+  /** Volume: do not copy the image's content at the target into an empty volume. */
+  readonly noCopy?: boolean;
+  /** Volume: labels for a volume created for this mount. */
+  readonly volumeLabels?: Readonly<Record<string, string>>;
+  /** Bind: create a missing source directory (Docker's legacy `Binds`) instead of failing. */
+  readonly createSource?: boolean;
+  /** Bind: "rprivate" (default), "private", "rshared", "shared", "rslave", "slave". */
+  readonly propagation?: string;
+  /** Docker's mode text for inspect ("ro,z"...); informational. */
+  readonly mode?: string;
+}
+
+/** A mount as resolved at create: volumes have their name and host path. */
+export interface MountPoint {
+  readonly type: 'bind' | 'volume' | 'tmpfs';
+  /** Volume name. */
+  readonly name?: string;
+  /** Host path (bind, volume); "" for tmpfs. */
+  readonly source: string;
+  readonly destination: string;
+  readonly readOnly: boolean;
+  /** A volume made for this container alone (removed with `rm -v`). */
+  readonly anonymous?: boolean;
+  readonly driver?: string;
+  readonly mode: string;
+  readonly propagation: string;
 }
 
 export interface ResourceLimits {
@@ -88,6 +114,8 @@ export interface ContainerRecord {
   readonly restartCount: number;
   /** The OCI runtime that runs it ("runc" when absent: records from before the choice existed). */
   readonly runtime?: 'runc' | 'crun';
+  /** The mounts as resolved at create (volume names and host paths). */
+  readonly mounts?: readonly MountPoint[];
 }
 
 export interface ExecRequest {

@@ -11,6 +11,7 @@ import type { Logger } from '../../common/log';
 import type { OciRuntime } from '../oci/runtime';
 import type { ExitStatus } from '../shim/protocol';
 import type { MountSpec } from '../snapshots/types';
+import type { MountResolver } from '../volumes/container-mounts';
 import type { EventBus } from './events';
 import type { KeyedMutex } from './keyed-mutex';
 import type { ContainerStore } from './store';
@@ -51,6 +52,8 @@ export interface ContainerManagerOptions {
   readonly initBinary?: string;
   /** The agent bundle's host directory, for `agent: true` containers. */
   readonly agentBundle?: (options?: { signal?: AbortSignal }) => Promise<string>;
+  /** Binds, tmpfs and volumes; default: binds and tmpfs only. */
+  readonly mounts?: MountResolver;
 }
 
 export interface ContainerPaths {

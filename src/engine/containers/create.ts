@@ -3,7 +3,6 @@
  * OCI bundle (config.json with Docker's defaults), and the record.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerCreateRequest, ContainerRecord, ContainerState } from '../../api/types/containers';
@@ -13,6 +12,7 @@ import { capabilitiesFromMask } from '../oci/capabilities';
 import { buildRuntimeSpec, type OciMount } from '../oci/spec';
 import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';
+import { ContainerMounts, type ResolvedMounts } from '../volumes/container-mounts';
 import { containerPaths, eventAttributes, nowIso, snapshotKey, type ManagerContext } from './context';
 
 /** The engine's own bounding set: a privileged container cannot get more than that here. */
@@ -22,17 +22,6 @@ async function engineCapabilities(): Promise<string[]> {
 }
 
 const INITIAL: ContainerState = { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' };
-
-function extraMounts(request: ContainerCreateRequest): OciMount[] {
-  return (request.mounts ?? []).map((m) => {
-    if (m.type === 'tmpfs') return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.options ?? [])] };
-    if (m.type === 'volume') throw new BerthError('not_implemented', 'named volumes are not available yet (tracked in issue #5)');
-    if (!m.source || !path.isAbsolute(m.source) || !existsSync(m.source)) {
-      throw new BerthError('invalid_argument', `bind source ${m.source ?? '(none)'} must be an existing absolute path`);
-    }
-    return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readOnly ? 'ro' : 'rw', ...(m.options ?? [])] };
-  });
-}
 
 /** The agent bundle, read-only at /.berth. */
 async function agentMount(ctx: ManagerContext, options: { signal?: AbortSignal }): Promise<OciMount> {
@@ -53,12 +42,15 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
   const id = randomBytes(32).toString('hex');
   const paths = containerPaths(ctx.options, id);
   let prepared = false;
+  let resolved: ResolvedMounts | undefined;
   try {
     if (Buffer.byteLength(paths.attachSocket) > 107) throw new BerthError('invalid_argument', `exec root ${ctx.options.execRoot} is too long for unix sockets`);
     await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
     const mounts = await ctx.options.snapshotter.prepare(snapshotKey(id), image.snapshotParent, { labels: { 'berth.container': id }, ...options });
     prepared = true;
     await mountAll(mounts, paths.rootfs, options);
+    const resolver = ctx.options.mounts ?? new ContainerMounts(undefined, ctx.options.logger);
+    resolved = await resolver.resolve({ containerId: id, request, imageVolumes: image.config.Volumes, rootfs: paths.rootfs, ...options });
     const user = await resolveUser(paths.rootfs, request.user ?? image.config.User);
     const hostname = request.hostname ?? id.slice(0, 12);
     const stored: ContainerCreateRequest = { ...request, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM' };
@@ -71,7 +63,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       user,
       hostname,
       cgroupsPath: `/berth/${id}`,
-      mounts: [...extraMounts(request), ...(request.agent ? [await agentMount(ctx, options)] : [])],
+      mounts: [...resolved.oci, ...(request.agent ? [await agentMount(ctx, options)] : [])],
       ...(request.networkMode === 'host' ? { netns: 'host' } : {}),
       ...(nofileLimit ? { nofileLimit } : {}),
       ...(ctx.options.initBinary ? { initBinary: ctx.options.initBinary } : {}),
@@ -92,12 +84,15 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       logPath: paths.log,
       restartCount: 0,
       runtime: ctx.options.runtime.name,
+      mounts: resolved.points,
     };
     await ctx.store.save(record);
+    resolved.done();
     ctx.options.events.emit({ type: 'container', action: 'create', id, attributes: eventAttributes(record) });
     return record;
   } catch (err) {
     ctx.store.releaseName(name);
+    await resolved?.rollback();
     await unmount(paths.rootfs).catch(() => undefined);
     if (prepared) await ctx.options.snapshotter.remove(snapshotKey(id)).catch(() => undefined);
     await rm(paths.dir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ export class ContainerManager implements ContainerService {
       monitors: new Map<string, AbortController>(),
       afterExit: (id) => {
         if (this.ctx.store.get(id)?.request.autoRemove) {
-          this.remove(id, { force: true }).catch((err: unknown) => options.logger.warn('cannot auto-remove container', { id, error: String(err) }));
+          this.remove(id, { force: true, volumes: true }).catch((err: unknown) => options.logger.warn('cannot auto-remove container', { id, error: String(err) }));
         }
       },
     };
@@ -96,7 +96,7 @@ export class ContainerManager implements ContainerService {
     });
   }
 
-  async remove(idOrName: string, options: { force?: boolean } = {}): Promise<void> {
+  async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.locked(idOrName, (r) => removeLocked(this.ctx, r, options));
   }
 

@@ -29,7 +29,7 @@ async function reconcileOne(ctx: ManagerContext, record: ContainerRecord): Promi
   await ensureRootfs(ctx, record.id).catch((err: unknown) => log.warn('cannot mount the rootfs', { error: String(err) }));
   if (!isActive(record)) {
     if (record.request.autoRemove && record.state.status === 'exited') {
-      await removeLocked(ctx, record, { force: true });
+      await removeLocked(ctx, record, { force: true, volumes: true });
       return 'removed';
     }
     return 'other';
@@ -37,7 +37,7 @@ async function reconcileOne(ctx: ManagerContext, record: ContainerRecord): Promi
   const exit = await readExit(paths.exitFile);
   if (exit) {
     await recordExit(ctx, record.id, record.state.startedAt, exit);
-    if (record.request.autoRemove) await removeLocked(ctx, ctx.store.get(record.id) ?? record, { force: true });
+    if (record.request.autoRemove) await removeLocked(ctx, ctx.store.get(record.id) ?? record, { force: true, volumes: true });
     return 'exited';
   }
   if (await shimAlive(paths.attachSocket)) {

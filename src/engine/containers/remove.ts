@@ -1,6 +1,7 @@
 /**
  * remove: (force: kill first) the runtime state, the rootfs mount, the
- * snapshot, the bundle and the record. Volumes are not this module's business.
+ * snapshot, the bundle and the record; then, with `volumes`, the container's
+ * anonymous volumes (the mount resolver's business).
  * The caller holds the container's lock.
  */
 import { rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { containerPaths, eventAttributes, isActive, snapshotKey, withState, runt
 import { assertCanRemove } from './state';
 import { forceKill } from './stop';
 
-export async function removeLocked(ctx: ManagerContext, record: ContainerRecord, options: { force?: boolean } = {}): Promise<void> {
+export async function removeLocked(ctx: ManagerContext, record: ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
   assertCanRemove(record, options.force === true);
   if (isActive(record)) await forceKill(ctx, record);
   const current = ctx.store.get(record.id) ?? record;
@@ -31,5 +32,9 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   }
   await Promise.all([rm(paths.attachSocket, { force: true }), rm(paths.consoleSocket, { force: true })]);
   await ctx.store.delete(record.id);
-  ctx.options.events.emit({ type: 'container', action: 'destroy', id: record.id, attributes: eventAttributes(record) });
+  try {
+    await ctx.options.mounts?.removed(current, { removeVolumes: options.volumes === true });
+  } finally {
+    ctx.options.events.emit({ type: 'container', action: 'destroy', id: record.id, attributes: eventAttributes(record) });
+  }
 }

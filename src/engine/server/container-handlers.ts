@@ -85,7 +85,7 @@ export function containerHandlers(containers: ContainerService, events: EventSou
       });
     },
     containerRemove: async ({ params, query }) => {
-      await containers.remove(params.id, { force: truthy(query.force) });
+      await containers.remove(params.id, { force: truthy(query.force), volumes: truthy(query.volumes) });
       return { ok: true };
     },
     events: ({ query, signal }) => {

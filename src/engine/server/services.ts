@@ -6,6 +6,7 @@
 import type { LogLine } from '../../api/routes';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ListFilters } from '../../api/types/containers';
 import type { ImageStore } from '../../api/types/images';
+import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
 export interface ContainerService {
   create(request: ContainerCreateRequest, options?: { signal?: AbortSignal }): Promise<ContainerRecord>;
@@ -13,11 +14,22 @@ export interface ContainerService {
   stop(id: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
   kill(id: string, signal?: string): Promise<void>;
   restart(id: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
-  remove(id: string, options?: { force?: boolean }): Promise<void>;
+  /** `volumes`: the container's anonymous volumes too. */
+  remove(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
   wait(id: string, options?: { signal?: AbortSignal }): Promise<{ exitCode: number }>;
   logs(id: string, options: { follow?: boolean; tail?: number; since?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
   list(filters?: ListFilters): Promise<readonly ContainerRecord[]>;
   inspect(id: string): Promise<ContainerRecord>;
+}
+
+export interface VolumeService {
+  /** An existing volume of the same name is returned as it is. */
+  create(request?: VolumeCreateRequest): Promise<VolumeRecord>;
+  inspect(name: string): Promise<VolumeRecord>;
+  list(filters?: VolumeListFilters): Promise<readonly VolumeRecord[]>;
+  /** Refused (conflict) while any container uses it; `force` only ignores a missing one. */
+  remove(name: string, options?: { force?: boolean }): Promise<void>;
+  prune(filters?: VolumePruneFilters): Promise<VolumePruneResult>;
 }
 
 export interface EventSource {
@@ -29,4 +41,5 @@ export interface EngineServices {
   readonly images: ImageStore;
   readonly containers: ContainerService;
   readonly events: EventSource;
+  readonly volumes: VolumeService;
 }

@@ -12,11 +12,12 @@ import type { EngineServices } from '../services';
 import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
+import { volumeRoutes } from './volume-routes';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
 
-interface Ctx {
+export interface Ctx {
   readonly req: http.IncomingMessage;
   readonly res: http.ServerResponse;
   readonly params: string[];
@@ -27,7 +28,7 @@ interface Ctx {
   readonly upgradeSocket?: Duplex;
 }
 
-type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
+export type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
 
 function send(res: http.ServerResponse, status: number, value: unknown): void {
   if (value === undefined) {
@@ -205,12 +206,14 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     [
       'POST',
       /^\/containers\/([^/]+)\/wait$/,
-      async ({ res, params, signal }) => {
+      async ({ res, params, query, signal }) => {
         const c = await containers.inspect(params[0] ?? '');
         // The exit may come and go (auto-remove) before we look again: listen for it from now on.
         let died: number | undefined;
+        let destroyed = false;
         const unsubscribe = services.events.subscribe((e) => {
           if (e.id === c.id && e.action === 'die') died = Number(e.attributes['exitCode'] ?? -1);
+          if (e.id === c.id && e.action === 'destroy') destroyed = true;
         });
         // Headers go out at once: clients wait on the body.
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -227,6 +230,9 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
             await new Promise((r) => setTimeout(r, 10));
           }
           const exitCode = died ?? (await containers.wait(c.id, { signal }).then((w) => w.exitCode, () => died ?? -1));
+          // condition=removed (`docker run --rm`): answer once the container and its anonymous volumes are gone (its destroy event).
+          const failed = (): Promise<boolean> => containers.inspect(c.id).then((r) => r.state.status === 'dead', () => false);
+          if (query.get('condition') === 'removed') while (!destroyed && !signal.aborted && !(await failed())) await new Promise((r) => setTimeout(r, 10));
           res.end(JSON.stringify({ StatusCode: exitCode, Error: null }));
         } catch (err) {
           res.end(JSON.stringify({ StatusCode: -1, Error: { Message: toBerthError(err).message } }));
@@ -282,10 +288,11 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
       'DELETE',
       /^\/containers\/([^/]+)$/,
       async ({ res, params, query }) => {
-        await containers.remove(params[0] ?? '', { force: truthy(query.get('force')) });
+        await containers.remove(params[0] ?? '', { force: truthy(query.get('force')), volumes: truthy(query.get('v')) });
         send(res, 204, undefined);
       },
     ],
+    ...volumeRoutes(services.volumes),
   ];
 }
 

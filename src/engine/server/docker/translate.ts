@@ -2,9 +2,10 @@
  * Translation between Docker Engine API records and Berth's own: create
  * requests in, container and image inspections out. Pure functions.
  */
-import type { ContainerCreateRequest, ContainerRecord, MountRequest } from '../../../api/types/containers';
+import type { ContainerCreateRequest, ContainerRecord } from '../../../api/types/containers';
 import type { ImageRecord, PullProgress } from '../../../api/types/images';
 import { BerthError } from '../../../common/errors';
+import { dockerMountPoint, dockerMounts, type DockerMount } from './mounts';
 
 export interface DockerCreateBody {
   Image?: string;
@@ -20,9 +21,11 @@ export interface DockerCreateBody {
   StdinOnce?: boolean;
   StopSignal?: string;
   StopTimeout?: number;
+  Volumes?: Record<string, object> | null;
   HostConfig?: {
     Binds?: string[] | null;
-    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    Mounts?: DockerMount[] | null;
+    Tmpfs?: Record<string, string> | null;
     AutoRemove?: boolean;
     Privileged?: boolean;
     CapAdd?: string[] | null;
@@ -39,24 +42,10 @@ export interface DockerCreateBody {
 
 const asArray = (v: string[] | string | null | undefined): string[] | null | undefined => (typeof v === 'string' ? [v] : v);
 
-export function parseBind(bind: string): MountRequest {
-  const [source = '', target, mode = ''] = bind.split(':');
-  if (!target) throw new BerthError('invalid_argument', `invalid bind "${bind}": expected SOURCE:TARGET[:ro]`);
-  const readOnly = mode.split(',').includes('ro');
-  return source.startsWith('/') ? { type: 'bind', source, target, readOnly } : { type: 'volume', source, target, readOnly };
-}
-
 export function createRequestFromDocker(body: DockerCreateBody, name: string | undefined): ContainerCreateRequest {
   if (!body.Image) throw new BerthError('invalid_argument', 'config.Image is required');
   const hc = body.HostConfig ?? {};
-  const mounts: MountRequest[] = [
-    ...(hc.Binds ?? []).map(parseBind),
-    ...(hc.Mounts ?? []).map((m): MountRequest => {
-      const type = m.Type === 'bind' || m.Type === 'volume' || m.Type === 'tmpfs' ? m.Type : 'volume';
-      if (!m.Target) throw new BerthError('invalid_argument', 'a mount needs a Target');
-      return { type, target: m.Target, ...(m.Source ? { source: m.Source } : {}), readOnly: m.ReadOnly === true };
-    }),
-  ];
+  const mounts = dockerMounts(hc, body.Volumes);
   const entrypoint = asArray(body.Entrypoint);
   const cmd = asArray(body.Cmd);
   const resources = {
@@ -107,7 +96,7 @@ export function containerSummary(c: ContainerRecord): Record<string, unknown> {
     Status: `${STATUS_TEXT[c.state.status] ?? c.state.status}${exited}`,
     Ports: [],
     Labels: c.request.labels ?? {},
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(dockerMountPoint),
     HostConfig: { NetworkMode: c.request.networkMode ?? 'bridge' },
     NetworkSettings: { Networks: {} },
   };
@@ -150,9 +139,9 @@ export function containerInspect(c: ContainerRecord): Record<string, unknown> {
       Memory: r.resources?.memory ?? 0,
       NanoCpus: r.resources?.nanoCpus ?? 0,
       PidsLimit: r.resources?.pidsLimit ?? null,
-      Binds: (r.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source ?? ''}:${m.target}${m.readOnly ? ':ro' : ''}`),
+      Binds: (r.mounts ?? []).filter((m) => m.type !== 'tmpfs' && m.source).map((m) => `${m.source ?? ''}:${m.target}${m.mode ? `:${m.mode}` : m.readOnly ? ':ro' : ''}`),
     },
-    Mounts: (r.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source ?? '', Destination: m.target, RW: !m.readOnly })),
+    Mounts: c.mounts ? c.mounts.map(dockerMountPoint) : (r.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source ?? '', Destination: m.target, RW: !m.readOnly })),
     Config: {
       Hostname: r.hostname ?? c.id.slice(0, 12),
       User: r.user ?? '',
