@@ -24,8 +24,9 @@ const common = {
 
 const targets = [
   // ssh2 (with its optional native crypto) is loaded from node_modules beside the bundle.
-  { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true, external: ['ssh2'] },
-  { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true },
+  { entryPoints: ['src/cli/berth.ts'], outfile: 'dist/berth.js', banner: { js: '#!/usr/bin/env node' }, executable: true, external: ['ssh2', 'bufferutil'] },
+  // ws masks WebSocket frames with bufferutil's native code when it is there (node_modules beside the bundle).
+  { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true, external: ['bufferutil'] },
   // node-pty and ssh2 (with its native crypto) are loaded from node_modules beside the bundle.
   { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'ssh2'] },
   { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
