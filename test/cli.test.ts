@@ -106,11 +106,11 @@ test('bad flags and unknown commands are clear errors', async () => {
 });
 
 test('commands of later milestones say "not yet" with their issue', async () => {
-  const up = await runBerth(['up', '--workspace-folder', '.']);
-  assert.equal(up.code, 1);
-  const out = singleJson(up.stdout);
+  const compose = await runBerth(['compose', 'up']);
+  assert.equal(compose.code, 1);
+  const out = singleJson(compose.stdout);
   assert.equal(out['code'], 'not_implemented');
-  assert.match(String(out['message']), /berth up is not available yet \(tracked in issue #8\)/);
+  assert.match(String(out['message']), /berth compose is not available yet \(tracked in issue #9\)/);
 });
 
 test('--log-format json writes JSON lines to stderr', async () => {

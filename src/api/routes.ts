@@ -35,6 +35,8 @@ export interface AgentCredentials {
   readonly hostPublicKey: string;
 }
 
+export type ExecMessage = { readonly stream: 'stdout' | 'stderr'; readonly text: string } | { readonly exitCode: number };
+
 export interface LogLine {
   readonly stream: 'stdout' | 'stderr';
   readonly line: string;
@@ -87,7 +89,8 @@ export interface Operations {
     response: LogLine;
   };
   containerRemove: { params: { id: string }; query: { force?: string; volumes?: string }; body: undefined; response: { ok: true } };
-  containerExec: { params: { id: string }; query: object; body: ExecRequest; response: { exitCode: number } };
+  /** The process's output as it comes (UTF-8 text), then its exit code. */
+  containerExec: { params: { id: string }; query: object; body: ExecRequest; response: ExecMessage };
   events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
   /** A WebSocket (binary messages) to a new agent in the container: SSH inside. */
   containerAgent: { params: { id: string }; query: object; body: undefined; response: never };
@@ -123,7 +126,7 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   containerWait: { method: 'POST', path: '/v1/containers/{id}/wait', response: 'json' },
   containerLogs: { method: 'GET', path: '/v1/containers/{id}/logs', response: 'ndjson' },
   containerRemove: { method: 'DELETE', path: '/v1/containers/{id}', response: 'json' },
-  containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'json' },
+  containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'ndjson' },
   events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
   containerAgent: { method: 'GET', path: '/v1/containers/{id}/agent', response: 'upgrade' },
   containerAgentCredentials: { method: 'POST', path: '/v1/containers/{id}/agent/credentials', response: 'json' },

@@ -5,6 +5,7 @@
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
 import { containerCommand } from './commands/container';
+import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
 import { engineCommand } from './commands/engine';
 import { imagesCommand } from './commands/images';
 import { pullCommand } from './commands/pull';
@@ -16,6 +17,7 @@ import { readConfigurationCommand } from './commands/read-configuration';
 import { sshCommand } from './commands/ssh';
 import { sshConfigCommand } from './commands/ssh-config';
 import { templatesCommand } from './commands/templates';
+import { upCommand } from './commands/up';
 import { errorResult, jsonLine } from './output';
 
 export interface CliIo {
@@ -28,7 +30,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -17,11 +17,7 @@ function pending(name: string, summary: string, issue: number): Command {
 }
 
 export const pendingCommands: readonly Command[] = [
-  pending('up', 'Create and start a dev container for a workspace', 8),
   pending('build', 'Build the image of a dev container', 6),
-  pending('exec', 'Run a command in a dev container', 8),
-  pending('stop', 'Stop a dev container', 8),
-  pending('down', 'Stop and remove a dev container', 8),
   pending('compose', 'Run compose projects on Berth', 9),
   pending('serve', 'Serve Berth to remote clients over HTTPS', 11),
 ];

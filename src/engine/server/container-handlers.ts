@@ -1,4 +1,5 @@
-import type { ContainerStatus, EngineEvent, ListFilters } from '../../api/types/containers';
+import type { ExecMessage } from '../../api/routes';
+import type { ContainerStatus, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import { AsyncQueue } from '../../common/async-queue';
 import { BerthError } from '../../common/errors';
 import type { Handlers } from './router';
@@ -44,6 +45,24 @@ export function matchesEvent(event: EngineEvent, filters: ListFilters & { type?:
   return true;
 }
 
+/** Runs an exec and streams its output as text, then its exit code; the client going away kills it. */
+async function* execMessages(containers: ContainerService, id: string, body: ExecRequest, signal: AbortSignal): AsyncGenerator<ExecMessage> {
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.cmd) || body.cmd.length === 0) throw new BerthError('invalid_argument', 'an exec needs a "cmd"');
+  const session = await containers.exec(id, { ...body, tty: false, attachStdin: false }, { signal });
+  const onAbort = (): void => session.kill(9);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    for await (const chunk of session.output()) {
+      const text = decoders[chunk.stream].decode(chunk.data, { stream: true });
+      if (text) yield { stream: chunk.stream, text };
+    }
+    yield { exitCode: await session.exit };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export function containerHandlers(containers: ContainerService, events: EventSource): Handlers {
   return {
     containerCreate: async ({ body, signal }) => {
@@ -84,6 +103,7 @@ export function containerHandlers(containers: ContainerService, events: EventSou
         ...(since === undefined ? {} : { since }),
       });
     },
+    containerExec: ({ params, body, signal }) => execMessages(containers, params.id, body, signal),
     containerRemove: async ({ params, query }) => {
       await containers.remove(params.id, { force: truthy(query.force), volumes: truthy(query.volumes) });
       return { ok: true };

@@ -4,7 +4,8 @@
  * translate HTTP into calls of them.
  */
 import type { LogLine } from '../../api/routes';
-import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ListFilters } from '../../api/types/containers';
+import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
+import type { ExecSession } from '../containers/exec';
 import type { ImageStore } from '../../api/types/images';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
@@ -20,6 +21,7 @@ export interface ContainerService {
   logs(id: string, options: { follow?: boolean; tail?: number; since?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
   list(filters?: ListFilters): Promise<readonly ContainerRecord[]>;
   inspect(id: string): Promise<ContainerRecord>;
+  exec(id: string, request: ExecRequest, options?: { signal?: AbortSignal }): Promise<ExecSession>;
 }
 
 export interface VolumeService {

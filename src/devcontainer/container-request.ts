@@ -1,0 +1,155 @@
+/**
+ * From a merged dev container configuration to the engine's create request:
+ * the workspace mount, `mounts`, `containerEnv`, users, security options,
+ * the keep-alive command, the id labels, and the Docker-run flags users put
+ * in `runArgs` that Berth understands.
+ */
+import type { ContainerCreateRequest, MountRequest } from '../api/types/containers';
+import { BerthError } from '../common/errors';
+import type { Logger } from '../common/log';
+import { IMAGE_METADATA_LABEL, type MergedDevContainerConfig } from '../config/image-metadata';
+import type { Mount } from '../config/types';
+
+/** Parses Docker's `--mount` syntax: "type=bind,source=/a,target=/b,readonly". */
+export function parseMountString(text: string): MountRequest {
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    fields.set((eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase(), eq < 0 ? 'true' : part.slice(eq + 1));
+  }
+  const type = fields.get('type') ?? 'volume';
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new BerthError('invalid_argument', `mount "${text}": type ${type} is not supported`);
+  const target = fields.get('target') ?? fields.get('destination') ?? fields.get('dst');
+  if (!target) throw new BerthError('invalid_argument', `mount "${text}" has no target`);
+  const source = fields.get('source') ?? fields.get('src');
+  const ro = fields.get('readonly') ?? fields.get('ro');
+  return { type, target, ...(source ? { source } : {}), ...(ro !== undefined && ro !== 'false' && ro !== '0' ? { readOnly: true } : {}) };
+}
+
+export function mountRequest(m: Mount): MountRequest {
+  if (typeof m === 'string') return parseMountString(m);
+  return { type: m.type, target: m.target, ...(m.source ? { source: m.source } : {}) };
+}
+
+/** The reference CLI's keep-alive: the features' entrypoints, then wait for SIGTERM. */
+export function keepAliveCommand(entrypoints: readonly string[]): { entrypoint: string[]; cmd: string[] } {
+  const script = ['echo Container started', 'trap "exit 0" 15', ...entrypoints, 'exec "$@"', 'while sleep 1 & wait $!; do :; done'].join('\n');
+  return { entrypoint: ['/bin/sh'], cmd: ['-c', script, '-'] };
+}
+
+interface RunArgsResult {
+  readonly request: Partial<Record<keyof ContainerCreateRequest, unknown>>;
+  readonly labels: Record<string, string>;
+  readonly env: string[];
+  readonly mounts: MountRequest[];
+  readonly capAdd: string[];
+  readonly securityOpt: string[];
+}
+
+/** The `docker run` flags in runArgs that map onto the create request; others are reported and skipped. */
+export function parseRunArgs(args: readonly string[], logger?: Logger): RunArgsResult {
+  const out: RunArgsResult = { request: {}, labels: {}, env: [], mounts: [], capAdd: [], securityOpt: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new BerthError('invalid_argument', `runArgs: ${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--network':
+      case '--net':
+        out.request.networkMode = value();
+        break;
+      case '--cap-add':
+        out.capAdd.push(value());
+        break;
+      case '--security-opt':
+        out.securityOpt.push(value());
+        break;
+      case '--privileged':
+        out.request.privileged = true;
+        break;
+      case '--init':
+        out.request.init = true;
+        break;
+      case '-e':
+      case '--env':
+        out.env.push(value());
+        break;
+      case '-l':
+      case '--label': {
+        const l = value();
+        out.labels[l.split('=')[0] ?? l] = l.split('=').slice(1).join('=');
+        break;
+      }
+      case '--name':
+        out.request.name = value();
+        break;
+      case '-u':
+      case '--user':
+        out.request.user = value();
+        break;
+      case '-h':
+      case '--hostname':
+        out.request.hostname = value();
+        break;
+      case '--mount':
+        out.mounts.push(parseMountString(value()));
+        break;
+      case '-v':
+      case '--volume': {
+        const [source = '', target = '', mode = ''] = value().split(':');
+        out.mounts.push({ type: source.startsWith('/') ? 'bind' : 'volume', source, target, ...(mode.split(',').includes('ro') ? { readOnly: true } : {}) });
+        break;
+      }
+      default:
+        logger?.warn(`runArgs: ${arg} is not supported by Berth yet; skipped`);
+    }
+  }
+  return out;
+}
+
+export interface ContainerRequestInput {
+  readonly image: string;
+  readonly merged: MergedDevContainerConfig;
+  /** Docker --mount syntax; undefined when the config says `workspaceMount: ""`. */
+  readonly workspaceMount?: string;
+  readonly idLabels: Readonly<Record<string, string>>;
+  /** The metadata entries (image's, then the config's), for the devcontainer.metadata label. */
+  readonly metadata: readonly unknown[];
+  readonly extraMounts?: readonly string[];
+  /** Keep the container alive with a shell loop instead of the image's command (default true). */
+  readonly overrideCommand?: boolean;
+  readonly logger?: Logger;
+}
+
+export function containerRequest(input: ContainerRequestInput): ContainerCreateRequest {
+  const m = input.merged;
+  const runArgs = parseRunArgs(Array.isArray(m['runArgs']) ? (m['runArgs'] as string[]) : [], input.logger);
+  const mounts: MountRequest[] = [
+    ...(input.workspaceMount ? [parseMountString(input.workspaceMount)] : []),
+    ...(m.mounts ?? []).map(mountRequest),
+    ...runArgs.mounts,
+    ...(input.extraMounts ?? []).map(parseMountString),
+  ];
+  const override = input.overrideCommand !== false;
+  const user = typeof m['containerUser'] === 'string' ? m['containerUser'] : undefined;
+  return {
+    image: input.image,
+    ...(runArgs.request as Partial<ContainerCreateRequest>),
+    labels: { ...runArgs.labels, ...input.idLabels, [IMAGE_METADATA_LABEL]: JSON.stringify(input.metadata) },
+    env: [...Object.entries(m.containerEnv).map(([k, v]) => `${k}=${v}`), ...runArgs.env],
+    ...(user ? { user } : {}),
+    ...(m.init || runArgs.request.init === true ? { init: true } : {}),
+    ...(m.privileged || runArgs.request.privileged === true ? { privileged: true } : {}),
+    capAdd: [...(m.capAdd ?? []), ...runArgs.capAdd],
+    securityOpt: [...(m.securityOpt ?? []), ...runArgs.securityOpt],
+    mounts,
+    ...(override ? keepAliveCommand(m.entrypoints ?? []) : {}),
+    agent: true,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * `up`: from a workspace folder to a ready dev container. Finds the
+ * container by its id labels (starting it when stopped), or pulls the
+ * image and creates one, then runs the lifecycle hooks. Image-based
+ * configurations today; Dockerfile, compose and features say "not yet".
+ */
+import type { ApiClient } from '../api/client';
+import { errorFromResponse } from '../api/http-errors';
+import type { PullProgress } from '../api/types/images';
+import type { ContainerRecord } from '../api/types/containers';
+import { BerthError, notYet } from '../common/errors';
+import type { Logger } from '../common/log';
+import { configToMetadataEntry, IMAGE_METADATA_LABEL, mergeConfiguration, parseImageMetadataLabel, type ImageMetadataEntry, type MergedDevContainerConfig } from '../config/image-metadata';
+import { readConfiguration, type ReadConfigurationResult } from '../config/read';
+import { envListToObject, substituteContainerEnv, substituteDevcontainerId } from '../config/substitute';
+import { configKind, type DevContainerConfig } from '../config/types';
+import { containerRequest } from './container-request';
+import { runHook, type ExecContext } from './lifecycle';
+
+export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
+export const CONFIG_FILE_LABEL = 'devcontainer.config_file';
+
+export interface UpOptions {
+  readonly api: ApiClient;
+  readonly workspaceFolder: string;
+  readonly configFile?: string;
+  /** Replaces the default id labels (local folder and config file). */
+  readonly idLabels?: Readonly<Record<string, string>>;
+  readonly removeExistingContainer?: boolean;
+  readonly skipPostCreate?: boolean;
+  readonly skipPostAttach?: boolean;
+  /** Extra mounts in Docker --mount syntax. */
+  readonly mounts?: readonly string[];
+  /** Extra remote env, K=V. */
+  readonly remoteEnv?: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly onPullProgress?: (p: PullProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface UpResult {
+  readonly outcome: 'success';
+  readonly containerId: string;
+  readonly remoteUser: string;
+  readonly remoteWorkspaceFolder: string;
+  readonly created: boolean;
+  readonly hooks: Readonly<Record<string, 'ran' | 'skipped'>>;
+}
+
+export function defaultIdLabels(workspaceFolder: string, configFile: string): Record<string, string> {
+  return { [LOCAL_FOLDER_LABEL]: workspaceFolder, [CONFIG_FILE_LABEL]: configFile };
+}
+
+/** The newest container carrying all the id labels, running or not. */
+export async function findDevContainer(api: ApiClient, idLabels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<ContainerRecord | undefined> {
+  const filters = JSON.stringify({ label: Object.entries(idLabels).map(([k, v]) => `${k}=${v}`) });
+  const list = await api.call('containerList', { query: { all: 'true', filters }, ...(signal ? { signal } : {}) });
+  return [...list].sort((a, b) => b.created.localeCompare(a.created))[0];
+}
+
+async function ensureImage(options: UpOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
+  const { api, signal } = options;
+  const s = signal ? { signal } : {};
+  let image;
+  try {
+    image = await api.call('imageInspect', { params: { name: reference }, ...s });
+  } catch (err) {
+    if (!BerthError.is(err, 'not_found')) throw err;
+    options.logger.info(`pulling ${reference}`);
+    for await (const m of api.stream('imagePull', { body: { reference }, ...s })) {
+      if ('progress' in m) options.onPullProgress?.(m.progress);
+      else if ('error' in m) throw errorFromResponse(500, m.error);
+    }
+    image = await api.call('imageInspect', { params: { name: reference }, ...s });
+  }
+  const config = image.config.config ?? {};
+  return { user: config.User || 'root', entries: parseImageMetadataLabel(config.Labels?.[IMAGE_METADATA_LABEL]) };
+}
+
+/** The image's (or features') entries, then the configuration's own; empty entries take no part. */
+export function withConfig(entries: readonly ImageMetadataEntry[], config: DevContainerConfig): ImageMetadataEntry[] {
+  return [...entries, configToMetadataEntry(config)].filter((e) => Object.keys(e).length > 0);
+}
+
+function checkSupported(config: DevContainerConfig): string {
+  const kind = configKind(config);
+  if (kind === 'dockerfile') throw notYet('berth up for Dockerfile-based configurations (needs the builder)', 6);
+  if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
+  if (config.features && Object.keys(config.features).length > 0) throw notYet('dev container features', 8);
+  const image = 'image' in config ? config.image : undefined;
+  if (kind !== 'image' || !image) throw new BerthError('invalid_argument', 'the configuration names no image, Dockerfile or compose file');
+  return image;
+}
+
+export async function up(options: UpOptions): Promise<UpResult> {
+  const { api, logger, signal } = options;
+  const s = signal ? { signal } : {};
+  const read: ReadConfigurationResult = await readConfiguration({
+    workspaceFolder: options.workspaceFolder,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+    env: options.env,
+    logger,
+    ...s,
+  });
+  const idLabels = options.idLabels ?? defaultIdLabels(options.workspaceFolder, read.configFile);
+  const config = substituteDevcontainerId(read.config, idLabels);
+  const image = checkSupported(config);
+  let existing = await findDevContainer(api, idLabels, signal);
+  if (existing && options.removeExistingContainer) {
+    logger.info(`removing the existing container ${existing.name}`);
+    await api.call('containerRemove', { params: { id: existing.id }, query: { force: 'true' }, ...s });
+    existing = undefined;
+  }
+  let record: ContainerRecord;
+  let merged: MergedDevContainerConfig;
+  let imageUser: string;
+  let started = false;
+  if (existing) {
+    // The container's own label holds the image's entries and the config's as it was at create.
+    const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
+    merged = mergeConfiguration(config, withConfig(entries.slice(0, -1), config));
+    imageUser = (await ensureImage(options, existing.imageRef).catch(() => ({ user: 'root' }))).user;
+    if (existing.state.status !== 'running') {
+      logger.info(`starting the existing container ${existing.name}`);
+      await api.call('containerStart', { params: { id: existing.id }, ...s });
+      started = true;
+    }
+    record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
+  } else {
+    const img = await ensureImage(options, image);
+    imageUser = img.user;
+    const entries = withConfig(img.entries, config);
+    merged = mergeConfiguration(config, entries);
+    const request = containerRequest({
+      image,
+      merged,
+      ...(read.workspace.workspaceMount ? { workspaceMount: read.workspace.workspaceMount } : {}),
+      idLabels,
+      metadata: entries,
+      overrideCommand: entries.map((e) => e.overrideCommand).filter((v) => v !== undefined).at(-1) ?? true,
+      ...(options.mounts ? { extraMounts: options.mounts } : {}),
+      logger,
+    });
+    const { id } = await api.call('containerCreate', { body: request, ...s });
+    await api.call('containerStart', { params: { id }, ...s });
+    started = true;
+    record = await api.call('containerInspect', { params: { id }, ...s });
+    logger.info(`created and started ${record.name}`);
+  }
+  const containerEnv = envListToObject([...(record.request.env ?? [])]);
+  const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...(options.remoteEnv ?? [])]) }, containerEnv);
+  const remoteUser = (typeof merged['remoteUser'] === 'string' && merged['remoteUser']) || (typeof merged['containerUser'] === 'string' && merged['containerUser']) || imageUser;
+  const remoteWorkspaceFolder = read.workspace.workspaceFolder ?? '/';
+  const ctx: ExecContext = {
+    api,
+    containerId: record.id,
+    user: remoteUser,
+    workingDir: remoteWorkspaceFolder,
+    env: Object.entries(remoteEnv)
+      .filter((e): e is [string, string] => typeof e[1] === 'string')
+      .map(([k, v]) => `${k}=${v}`),
+    logger,
+    ...s,
+  };
+  const hooks: Record<string, 'ran' | 'skipped'> = {};
+  if (!options.skipPostCreate) {
+    for (const hook of ['onCreateCommand', 'updateContentCommand', 'postCreateCommand'] as const) hooks[hook] = await runHook(ctx, merged, hook, { once: true });
+    if (started) hooks['postStartCommand'] = await runHook(ctx, merged, 'postStartCommand');
+    if (!options.skipPostAttach) hooks['postAttachCommand'] = await runHook(ctx, merged, 'postAttachCommand');
+  }
+  return { outcome: 'success', containerId: record.id, remoteUser, remoteWorkspaceFolder, created: !existing, hooks };
+}
