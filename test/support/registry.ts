@@ -72,7 +72,7 @@ async function bcrypt(password: string, signal?: AbortSignal): Promise<string> {
   const bytes = randomBytes(22);
   // 22 characters carry 132 bits; the last one must leave the 4 spare bits zero.
   const salt = [...bytes].map((b, i) => (i < 21 ? alphabet[b % 64] : alphabet[(b % 4) * 16])).join('');
-  const { stdout } = await runChecked(['perl', '-e', 'print crypt($ARGV[0], $ARGV[1])', password, `$2b$05$${salt}`], { signal });
+  const { stdout } = await runChecked(['perl', '-e', 'print crypt($ARGV[0], $ARGV[1])', '--', password, `$2b$05$${salt}`], { signal });
   const hash = stdout.toString('utf8');
   if (!/^\$2b\$05\$[./A-Za-z0-9]{53}$/.test(hash)) {
     throw new BerthError('failed_precondition', 'crypt() made no bcrypt hash (libxcrypt needed)', { details: { hash } });

@@ -55,11 +55,13 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
   return [...env.values()];
 }
 
-async function processSpec(record: ContainerRecord, req: ExecRequest): Promise<ProcessSpec> {
+async function processSpec(record: ContainerRecord, req: ExecRequest, size?: ExecOptions['size']): Promise<ProcessSpec> {
   if (req.cmd.length === 0) throw new BerthError('invalid_argument', 'exec needs a command');
   const spec = JSON.parse(await readFile(path.join(record.bundle, 'config.json'), 'utf8')) as { process: ProcessSpec };
   const proc: ProcessSpec = { ...spec.process, args: [...req.cmd], terminal: req.tty === true };
   proc.env = mergeEnv(spec.process.env ?? [], [...(req.tty ? ['TERM=xterm'] : []), ...(req.env ?? [])]);
+  // The runtime sizes the pty before the process starts (the shim's resize after `runc exec` returns is too late for `stty size`).
+  if (req.tty && size && size.rows > 0 && size.cols > 0) proc.consoleSize = { height: size.rows, width: size.cols };
   if (req.workingDir) proc.cwd = req.workingDir;
   if (req.user) {
     const u = await resolveUser(path.join(record.bundle, 'rootfs'), req.user);
@@ -81,7 +83,7 @@ export async function execInContainer(ctx: ManagerContext, record: ContainerReco
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     const processFile = path.join(dir, 'process.json');
-    await writeFile(processFile, JSON.stringify(await processSpec(record, req)));
+    await writeFile(processFile, JSON.stringify(await processSpec(record, req, options.size)));
     ctx.options.events.emit({ type: 'container', action: 'exec_create', id: record.id, attributes: eventAttributes(record, { execID: execId }) });
     const exitFile = path.join(dir, 'exit.json');
     const { pid } = await launchShim(
