@@ -83,7 +83,7 @@ test('berth up: a new container, hooks in order, then exec as the remote user in
   const again = singleJson((await berth(['up', '--workspace-folder', ws])).stdout);
   assert.equal(again['containerId'], containerId);
   assert.equal(again['created'], false);
-  assert.deepEqual(again['hooks'], { onCreateCommand: 'skipped', updateContentCommand: 'skipped', postCreateCommand: 'skipped', postAttachCommand: 'ran' });
+  assert.deepEqual(again['hooks'], { onCreateCommand: 'skipped', updateContentCommand: 'skipped', postCreateCommand: 'skipped', postStartCommand: 'skipped', postAttachCommand: 'ran' });
 
   const stopped = await berth(['stop', '--workspace-folder', ws]);
   assert.equal(stopped.code, 0, stopped.stdout);

@@ -5,6 +5,7 @@
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
 import { containerCommand } from './commands/container';
+import { logsCommand, runUserCommandsCommand, setUpCommand } from './commands/devcontainer-setup';
 import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
 import { engineCommand } from './commands/engine';
 import { imagesCommand } from './commands/images';
@@ -30,7 +31,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -12,10 +12,12 @@ import { BerthError, notYet } from '../common/errors';
 import type { Logger } from '../common/log';
 import { configToMetadataEntry, IMAGE_METADATA_LABEL, mergeConfiguration, parseImageMetadataLabel, type ImageMetadataEntry, type MergedDevContainerConfig } from '../config/image-metadata';
 import { readConfiguration, type ReadConfigurationResult } from '../config/read';
-import { envListToObject, substituteContainerEnv, substituteDevcontainerId } from '../config/substitute';
+import { substituteDevcontainerId } from '../config/substitute';
 import { configKind, type DevContainerConfig } from '../config/types';
 import { containerRequest } from './container-request';
-import { runHook, type ExecContext } from './lifecycle';
+import { hostFacts, unmetRequirements } from './host-requirements';
+import { runInitializeCommand } from './initialize';
+import { setUpContainer } from './setup-container';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
 export const CONFIG_FILE_LABEL = 'devcontainer.config_file';
@@ -29,6 +31,9 @@ export interface UpOptions {
   readonly removeExistingContainer?: boolean;
   readonly skipPostCreate?: boolean;
   readonly skipPostAttach?: boolean;
+  /** Return once the `waitFor` hook (default updateContentCommand) has run. */
+  readonly skipNonBlocking?: boolean;
+  readonly prebuild?: boolean;
   /** Extra mounts in Docker --mount syntax. */
   readonly mounts?: readonly string[];
   /** Extra remote env, K=V. */
@@ -106,6 +111,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   const idLabels = options.idLabels ?? defaultIdLabels(options.workspaceFolder, read.configFile);
   const config = substituteDevcontainerId(read.config, idLabels);
   const image = checkSupported(config);
+  const initialize = await runInitializeCommand(config.initializeCommand, { workspaceFolder: options.workspaceFolder, env: options.env, logger, ...s });
   let existing = await findDevContainer(api, idLabels, signal);
   if (existing && options.removeExistingContainer) {
     logger.info(`removing the existing container ${existing.name}`);
@@ -115,7 +121,6 @@ export async function up(options: UpOptions): Promise<UpResult> {
   let record: ContainerRecord;
   let merged: MergedDevContainerConfig;
   let imageUser: string;
-  let started = false;
   if (existing) {
     // The container's own label holds the image's entries and the config's as it was at create.
     const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
@@ -124,7 +129,6 @@ export async function up(options: UpOptions): Promise<UpResult> {
     if (existing.state.status !== 'running') {
       logger.info(`starting the existing container ${existing.name}`);
       await api.call('containerStart', { params: { id: existing.id }, ...s });
-      started = true;
     }
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
@@ -132,6 +136,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     imageUser = img.user;
     const entries = withConfig(img.entries, config);
     merged = mergeConfiguration(config, entries);
+    for (const unmet of unmetRequirements(merged['hostRequirements'], await hostFacts(options.workspaceFolder))) logger.warn(`hostRequirements: ${unmet}`);
     const request = containerRequest({
       image,
       merged,
@@ -144,30 +149,29 @@ export async function up(options: UpOptions): Promise<UpResult> {
     });
     const { id } = await api.call('containerCreate', { body: request, ...s });
     await api.call('containerStart', { params: { id }, ...s });
-    started = true;
     record = await api.call('containerInspect', { params: { id }, ...s });
     logger.info(`created and started ${record.name}`);
   }
-  const containerEnv = envListToObject([...(record.request.env ?? [])]);
-  const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...(options.remoteEnv ?? [])]) }, containerEnv);
-  const remoteUser = (typeof merged['remoteUser'] === 'string' && merged['remoteUser']) || (typeof merged['containerUser'] === 'string' && merged['containerUser']) || imageUser;
-  const remoteWorkspaceFolder = read.workspace.workspaceFolder ?? '/';
-  const ctx: ExecContext = {
+  const setup = await setUpContainer({
     api,
-    containerId: record.id,
-    user: remoteUser,
-    workingDir: remoteWorkspaceFolder,
-    env: Object.entries(remoteEnv)
-      .filter((e): e is [string, string] => typeof e[1] === 'string')
-      .map(([k, v]) => `${k}=${v}`),
+    record,
+    merged,
+    imageUser,
+    remoteWorkspaceFolder: read.workspace.workspaceFolder ?? '/',
+    ...(options.remoteEnv ? { remoteEnv: options.remoteEnv } : {}),
+    ...(options.skipPostCreate ? { skipPostCreate: true } : {}),
+    ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
+    ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
+    ...(options.prebuild ? { prebuild: true } : {}),
     logger,
     ...s,
+  });
+  return {
+    outcome: 'success',
+    containerId: record.id,
+    remoteUser: setup.remoteUser,
+    remoteWorkspaceFolder: read.workspace.workspaceFolder ?? '/',
+    created: !existing,
+    hooks: { ...(config.initializeCommand ? { initializeCommand: initialize } : {}), ...setup.hooks },
   };
-  const hooks: Record<string, 'ran' | 'skipped'> = {};
-  if (!options.skipPostCreate) {
-    for (const hook of ['onCreateCommand', 'updateContentCommand', 'postCreateCommand'] as const) hooks[hook] = await runHook(ctx, merged, hook, { once: true });
-    if (started) hooks['postStartCommand'] = await runHook(ctx, merged, 'postStartCommand');
-    if (!options.skipPostAttach) hooks['postAttachCommand'] = await runHook(ctx, merged, 'postAttachCommand');
-  }
-  return { outcome: 'success', containerId: record.id, remoteUser, remoteWorkspaceFolder, created: !existing, hooks };
 }

@@ -31,13 +31,15 @@ export function workspaceArgs(values: ParsedOptions, cwd: string): { workspaceFo
 export const upCommand: Command = {
   name: 'up',
   summary: 'Create (or find) and start the dev container of a workspace, then run its lifecycle hooks.',
-  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--mount SPEC] [--skip-post-create]',
+  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--mount SPEC] [--remote-env K=V] [--skip-post-create] [--skip-post-attach] [--skip-non-blocking-commands] [--prebuild]',
   options: {
     ...WORKSPACE_OPTIONS,
     'remove-existing-container': { type: 'boolean', description: 'Remove the existing container first.' },
     mount: { type: 'string', multiple: true, valueName: 'SPEC', description: 'Extra mount, Docker --mount syntax.' },
     'skip-post-create': { type: 'boolean', description: 'Do not run onCreate, updateContent, postCreate, postStart and postAttach commands.' },
     'skip-post-attach': { type: 'boolean', description: 'Do not run postAttachCommand.' },
+    'skip-non-blocking-commands': { type: 'boolean', description: "Return once the configuration's waitFor command (default updateContentCommand) has run." },
+    prebuild: { type: 'boolean', description: 'Run onCreateCommand and updateContentCommand only (updateContentCommand again if it ran before), then stop.' },
   },
   async run(values, _positionals, ctx) {
     const renderer = new ProgressRenderer({ write: ctx.stderr, isTTY: process.stderr.isTTY, columns: process.stderr.columns, format: stringOption(values, 'log-format') === 'json' ? 'json' : 'text' });
@@ -47,6 +49,8 @@ export const upCommand: Command = {
       removeExistingContainer: values['remove-existing-container'] === true,
       skipPostCreate: values['skip-post-create'] === true,
       skipPostAttach: values['skip-post-attach'] === true,
+      skipNonBlocking: values['skip-non-blocking-commands'] === true,
+      prebuild: values['prebuild'] === true,
       mounts: stringList(values, 'mount'),
       env: ctx.env,
       logger: ctx.logger,
