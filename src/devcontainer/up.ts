@@ -17,7 +17,8 @@ import { configKind, type DevContainerConfig } from '../config/types';
 import { containerRequest } from './container-request';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
-import { setUpContainer } from './setup-container';
+import { execIn } from './lifecycle';
+import { remoteUserOf, setUpContainer } from './setup-container';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
 export const CONFIG_FILE_LABEL = 'devcontainer.config_file';
@@ -34,6 +35,10 @@ export interface UpOptions {
   /** Return once the `waitFor` hook (default updateContentCommand) has run. */
   readonly skipNonBlocking?: boolean;
   readonly prebuild?: boolean;
+  /** Clone in Volume: this volume is mounted at /workspaces (unless the configuration names its own workspaceMount). */
+  readonly workspaceVolume?: string;
+  /** Give the workspace folder to the remote user before the hooks run (a fresh clone is root's). */
+  readonly chownWorkspace?: boolean;
   /** Extra mounts in Docker --mount syntax. */
   readonly mounts?: readonly string[];
   /** Extra remote env, K=V. */
@@ -133,6 +138,8 @@ export async function up(options: UpOptions): Promise<UpResult> {
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
     const img = await ensureImage(options, image);
+    const workspaceMount =
+      options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;
     imageUser = img.user;
     const entries = withConfig(img.entries, config);
     merged = mergeConfiguration(config, entries);
@@ -140,7 +147,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     const request = containerRequest({
       image,
       merged,
-      ...(read.workspace.workspaceMount ? { workspaceMount: read.workspace.workspaceMount } : {}),
+      ...(workspaceMount ? { workspaceMount } : {}),
       idLabels,
       metadata: entries,
       overrideCommand: entries.map((e) => e.overrideCommand).filter((v) => v !== undefined).at(-1) ?? true,
@@ -152,12 +159,18 @@ export async function up(options: UpOptions): Promise<UpResult> {
     record = await api.call('containerInspect', { params: { id }, ...s });
     logger.info(`created and started ${record.name}`);
   }
+  const remoteWorkspaceFolder = read.workspace.workspaceFolder ?? '/';
+  const user = remoteUserOf(merged, imageUser);
+  if (options.chownWorkspace && user !== 'root' && user !== '0') {
+    const r = await execIn({ api, containerId: record.id, user: 'root', workingDir: '/', env: [], logger, ...s }, ['/bin/sh', '-c', 'chown -R "$(id -u "$1"):$(id -g "$1")" "$2"', '-', user, remoteWorkspaceFolder], { quiet: true });
+    if (r.exitCode !== 0) throw new BerthError('failed_precondition', `cannot give ${remoteWorkspaceFolder} to ${user}: ${r.output.trim()}`);
+  }
   const setup = await setUpContainer({
     api,
     record,
     merged,
     imageUser,
-    remoteWorkspaceFolder: read.workspace.workspaceFolder ?? '/',
+    remoteWorkspaceFolder,
     ...(options.remoteEnv ? { remoteEnv: options.remoteEnv } : {}),
     ...(options.skipPostCreate ? { skipPostCreate: true } : {}),
     ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
@@ -170,7 +183,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     outcome: 'success',
     containerId: record.id,
     remoteUser: setup.remoteUser,
-    remoteWorkspaceFolder: read.workspace.workspaceFolder ?? '/',
+    remoteWorkspaceFolder,
     created: !existing,
     hooks: { ...(config.initializeCommand ? { initializeCommand: initialize } : {}), ...setup.hooks },
   };
