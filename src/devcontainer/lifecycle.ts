@@ -78,21 +78,45 @@ const PLURAL: Record<HookName, keyof MergedDevContainerConfig> = {
   postAttachCommand: 'postAttachCommands',
 };
 
-/** Whether the hook's marker exists (and holds `stamp`, when one is given). */
-async function hasMarker(ctx: ExecContext, hook: HookName, stamp: string): Promise<boolean> {
-  const r = await execIn(ctx, ['/bin/sh', '-c', `cat ${MARKER_DIR}/${hook} 2>/dev/null || exit 1`], { user: 'root', quiet: true });
-  return r.exitCode === 0 && r.output === stamp;
-}
+const HOOK_NAMES = Object.keys(PLURAL) as HookName[];
 
-/** Makes the marker directory (as root; every user may write its own cache there). */
-export async function ensureMarkerDir(ctx: ExecContext): Promise<void> {
-  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && chmod 1777 ${MARKER_DIR}`], { user: 'root', quiet: true });
+/** The markers in the container: which hooks ran (and their stamps). */
+export type Markers = ReadonlyMap<HookName, string>;
+
+/**
+ * Makes the marker directory (as root, mode 1777: every user may cache its
+ * probed environment there) and reads every hook's marker, in one exec.
+ */
+export async function readMarkers(ctx: ExecContext): Promise<Markers> {
+  const script = [
+    `mkdir -p ${MARKER_DIR} && chmod 1777 ${MARKER_DIR} || exit 1`,
+    `for h in ${HOOK_NAMES.join(' ')}; do [ -f ${MARKER_DIR}/$h ] && printf '%s=%s\\n' "$h" "$(cat ${MARKER_DIR}/$h)"; done; exit 0`,
+  ].join('\n');
+  const r = await execIn(ctx, ['/bin/sh', '-c', script], { user: 'root', quiet: true, env: [] });
   if (r.exitCode !== 0) throw new BerthError('failed_precondition', `cannot make ${MARKER_DIR} in the container: ${r.output.trim()}`);
+  const markers = new Map<HookName, string>();
+  for (const line of r.output.split('\n')) {
+    const eq = line.indexOf('=');
+    const hook = line.slice(0, eq) as HookName;
+    if (eq > 0 && HOOK_NAMES.includes(hook)) markers.set(hook, line.slice(eq + 1));
+  }
+  return markers;
 }
 
 async function setMarker(ctx: ExecContext, hook: HookName, stamp: string): Promise<void> {
-  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && printf %s "$1" > ${MARKER_DIR}/${hook}`, '-', stamp], { user: 'root', quiet: true });
+  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && printf %s "$1" > ${MARKER_DIR}/${hook}`, '-', stamp], { user: 'root', quiet: true, env: [] });
   if (r.exitCode !== 0) throw new BerthError('internal', `cannot record that ${hook} ran: ${r.output}`);
+}
+
+export interface HookOptions {
+  /** Run only if the hook's marker does not hold this stamp, and record it after. */
+  readonly marker?: string;
+  /** Run even if the marker holds the stamp (and record it again). */
+  readonly again?: boolean;
+  /** The markers as read before the hooks started. */
+  readonly markers?: Markers;
+  /** Marker writes go here, to overlap with the next hook; the caller awaits them. */
+  readonly pending?: Promise<void>[];
 }
 
 /**
@@ -101,11 +125,16 @@ async function setMarker(ctx: ExecContext, hook: HookName, stamp: string): Promi
  * does not hold that stamp yet (unless `again`), and records it after:
  * '' for once per container, the container's start time for once per start.
  */
-export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: { marker?: string; again?: boolean } = {}): Promise<'ran' | 'skipped'> {
+export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: HookOptions = {}): Promise<'ran' | 'skipped'> {
   const commands = (merged[PLURAL[hook]] as readonly LifecycleCommand[] | undefined) ?? [];
   if (commands.length === 0) return 'skipped';
-  if (options.marker !== undefined && !options.again && (await hasMarker(ctx, hook, options.marker))) return 'skipped';
+  const marker = options.marker;
+  if (marker !== undefined && !options.again && (options.markers ?? (await readMarkers(ctx))).get(hook) === marker) return 'skipped';
   for (const c of commands) await runOne(ctx, hook, c);
-  if (options.marker !== undefined) await setMarker(ctx, hook, options.marker);
+  if (marker !== undefined) {
+    const write = setMarker(ctx, hook, marker);
+    if (options.pending) options.pending.push(write);
+    else await write;
+  }
   return 'ran';
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../common/log';
 import type { MergedDevContainerConfig } from '../config/image-metadata';
 import { envListToObject, substituteContainerEnv } from '../config/substitute';
 import type { UserEnvProbe } from '../config/types';
-import { ensureMarkerDir, runHook, type ExecContext, type HookName } from './lifecycle';
+import { readMarkers, runHook, type ExecContext, type HookName } from './lifecycle';
 import { probeUserEnv } from './user-env';
 
 export interface SetupOptions {
@@ -29,6 +29,8 @@ export interface SetupOptions {
   readonly skipNonBlocking?: boolean;
   /** Prebuild: onCreate and updateContent only, updateContent again even if it ran before. */
   readonly prebuild?: boolean;
+  /** A container no setup has run in yet (steps run one after another, as the marker directory is made). */
+  readonly fresh?: boolean;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
 }
@@ -70,19 +72,33 @@ export async function remoteEnvironment(
 export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
   const remoteUser = remoteUserOf(o.merged, o.imageUser);
   const base = { api: o.api, containerId: o.record.id, user: remoteUser, workingDir: o.remoteWorkspaceFolder, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) };
-  await ensureMarkerDir({ ...base, env: [] });
-  const env = await remoteEnvironment(base, o.record, o.merged, o.remoteEnv);
+  // In a container set up before, the marker directory exists: read the markers and the cached env at once.
+  const [markers, env] = o.fresh
+    ? [await readMarkers({ ...base, env: [] }), await remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]
+    : await Promise.all([readMarkers({ ...base, env: [] }), remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
   const ctx: ExecContext = { ...base, env };
   const hooks: Record<string, 'ran' | 'skipped'> = {};
   if (o.skipPostCreate) return { remoteUser, env, hooks };
   const waitFor: HookName = o.prebuild
     ? 'updateContentCommand'
-    : typeof o.merged['waitFor'] === 'string' && HOOKS.includes(o.merged['waitFor'] as HookName) ? (o.merged['waitFor'] as HookName) : 'updateContentCommand';
-  for (const hook of HOOKS) {
-    // Create-time hooks once per container; postStart once per start (its marker holds the start time); postAttach each time.
-    const marker = ONCE.has(hook) ? '' : hook === 'postStartCommand' ? o.record.state.startedAt || 'started' : undefined;
-    if (!(hook === 'postAttachCommand' && o.skipPostAttach)) hooks[hook] = await runHook(ctx, o.merged, hook, { ...(marker !== undefined ? { marker } : {}), again: o.prebuild === true && hook === 'updateContentCommand' });
-    if ((o.skipNonBlocking || o.prebuild) && hook === waitFor) break;
+    : typeof o.merged['waitFor'] === 'string' && HOOKS.includes(o.merged['waitFor'] as HookName)
+      ? (o.merged['waitFor'] as HookName)
+      : 'updateContentCommand';
+  const pending: Promise<void>[] = [];
+  try {
+    for (const hook of HOOKS) {
+      // Create-time hooks once per container; postStart once per start (its marker holds the start time); postAttach each time.
+      const marker = ONCE.has(hook) ? '' : hook === 'postStartCommand' ? o.record.state.startedAt || 'started' : undefined;
+      if (!(hook === 'postAttachCommand' && o.skipPostAttach)) {
+        hooks[hook] = await runHook(ctx, o.merged, hook, { ...(marker !== undefined ? { marker } : {}), again: o.prebuild === true && hook === 'updateContentCommand', markers, pending });
+      }
+      if ((o.skipNonBlocking || o.prebuild) && hook === waitFor) break;
+    }
+  } catch (err) {
+    // A failed hook still leaves the markers of those that ran.
+    await Promise.allSettled(pending);
+    throw err;
   }
+  await Promise.all(pending);
   return { remoteUser, env, hooks };
 }
