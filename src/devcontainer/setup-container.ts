@@ -29,8 +29,6 @@ export interface SetupOptions {
   readonly skipNonBlocking?: boolean;
   /** Prebuild: onCreate and updateContent only, updateContent again even if it ran before. */
   readonly prebuild?: boolean;
-  /** A container no setup has run in yet (steps run one after another, as the marker directory is made). */
-  readonly fresh?: boolean;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
 }
@@ -72,10 +70,8 @@ export async function remoteEnvironment(
 export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
   const remoteUser = remoteUserOf(o.merged, o.imageUser);
   const base = { api: o.api, containerId: o.record.id, user: remoteUser, workingDir: o.remoteWorkspaceFolder, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) };
-  // In a container set up before, the marker directory exists: read the markers and the cached env at once.
-  const [markers, env] = o.fresh
-    ? [await readMarkers({ ...base, env: [] }), await remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]
-    : await Promise.all([readMarkers({ ...base, env: [] }), remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
+  // Markers and the user's environment at once (in a new container the probe's result is cached from the next run on).
+  const [markers, env] = await Promise.all([readMarkers({ ...base, env: [] }), remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
   const ctx: ExecContext = { ...base, env };
   const hooks: Record<string, 'ran' | 'skipped'> = {};
   if (o.skipPostCreate) return { remoteUser, env, hooks };

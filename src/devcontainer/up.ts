@@ -176,7 +176,6 @@ export async function up(options: UpOptions): Promise<UpResult> {
     ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
     ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
     ...(options.prebuild ? { prebuild: true } : {}),
-    fresh: !existing,
     logger,
     ...s,
   });

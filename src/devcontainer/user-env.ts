@@ -15,17 +15,17 @@ const DROPPED = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL']);
 
 /** The shell script that prints (and caches) the probed environment between markers. */
 export function probeScript(probe: Exclude<UserEnvProbe, 'none'>): string {
-  const cache = `${MARKER_DIR}/userenv-$(id -u)-${probe}`;
   return [
-    `f=${cache}`,
+    `d=${MARKER_DIR}; f=$d/userenv-$(id -u)-${probe}`,
     'if [ -s "$f" ]; then cat "$f"; exit 0; fi',
     `shell=$(awk -F: -v u="$(id -un 2>/dev/null)" '$1==u{print $7}' /etc/passwd 2>/dev/null)`,
     'case "$shell" in */nologin|*/false|"") shell=/bin/sh;; esac',
     '[ -x "$shell" ] || shell=/bin/sh',
     't=; command -v timeout >/dev/null 2>&1 && t="timeout 10"',
-    `$t "$shell" ${FLAGS[probe]} 'printf ${BEGIN}; cat /proc/self/environ; printf ${END}' </dev/null 2>/dev/null > "$f.$$" || { rm -f "$f.$$"; exit 1; }`,
-    'mv "$f.$$" "$f" 2>/dev/null || { cat "$f.$$"; rm -f "$f.$$"; exit 0; }',
-    'cat "$f"',
+    'tmp=${TMPDIR:-/tmp}/.berth-env.$$',
+    `$t "$shell" ${FLAGS[probe]} 'printf ${BEGIN}; cat /proc/self/environ; printf ${END}' </dev/null 2>/dev/null > "$tmp" || { rm -f "$tmp"; exit 1; }`,
+    // Cached where the marker directory exists (it may not yet in a new container: then not cached this once).
+    'if [ -d "$d" ] && [ -w "$d" ] && mv "$tmp" "$f" 2>/dev/null; then cat "$f"; else cat "$tmp"; rm -f "$tmp"; fi',
   ].join('\n');
 }
 
