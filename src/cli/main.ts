@@ -8,6 +8,7 @@ import { containerCommand } from './commands/container';
 import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
 import { engineCommand } from './commands/engine';
 import { imagesCommand } from './commands/images';
+import { buildCommand } from './commands/build';
 import { pullCommand } from './commands/pull';
 import { pushCommand, tagCommand } from './commands/push';
 import { listConfigurationsCommand } from './commands/list-configurations';
@@ -30,7 +31,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {
