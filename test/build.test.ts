@@ -1,0 +1,198 @@
+/**
+ * The image builder end to end, as root: a real registry, a real berthd,
+ * real runc/crun, the berth CLI and the docker CLI. Dockerfiles of every
+ * instruction are built and their images checked inside containers and by
+ * their config and history; multi-stage, ARG scoping, .dockerignore,
+ * --chown to a user made by RUN, the layer cache, failing RUNs, and
+ * `docker build` (classic builder) through the Docker API.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { ApiClient } from '../src/api/client';
+import { runChecked } from '../src/common/process/spawn';
+import { runBerth, singleJson } from './support/cli';
+import { startRegistry, type Registry } from './support/registry';
+import { ensureTestImages, type TestImages } from './support/test-images';
+
+const exec = promisify(execFile);
+let registry: Registry;
+let images: TestImages;
+let dir = '';
+let socket = '';
+let client: ApiClient;
+
+/** Writes a build context (files by relative path) into a new directory. */
+async function context(files: Record<string, string>): Promise<string> {
+  const ctx = await mkdtemp(path.join(dir, 'ctx-'));
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(ctx, name)), { recursive: true });
+    await writeFile(path.join(ctx, name), text);
+  }
+  return ctx;
+}
+
+async function build(ctx: string, args: readonly string[] = []): Promise<{ code: number | null; result: Record<string, unknown>; stderr: string }> {
+  const r = await runBerth(['build', ctx, '--socket', socket, '--build-arg', `BASE=${images.latest}`, ...args]);
+  return { code: r.code, result: singleJson(r.stdout), stderr: r.stderr };
+}
+
+async function built(ctx: string, args: readonly string[] = []): Promise<Record<string, unknown>> {
+  const r = await build(ctx, args);
+  assert.equal(r.code, 0, JSON.stringify(r.result) + r.stderr);
+  return r.result;
+}
+
+/** Runs `script` with sh in a container of `image`; returns its output (the container is removed). */
+async function sh(image: string, script: string, user?: string): Promise<string> {
+  const { id } = await client.call('containerCreate', { body: { image, entrypoint: ['/bin/sh', '-c'], cmd: [script], ...(user ? { user } : {}) } });
+  try {
+    await client.call('containerStart', { params: { id } });
+    const { exitCode } = await client.call('containerWait', { params: { id } });
+    let out = '';
+    for await (const l of client.stream('containerLogs', { params: { id } })) out += `${l.line}\n`;
+    assert.equal(exitCode, 0, out);
+    return out;
+  } finally {
+    await client.call('containerRemove', { params: { id }, query: { force: 'true' } });
+  }
+}
+
+function docker(args: readonly string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
+  return exec('docker', args, { env, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+before(async () => {
+  registry = await startRegistry();
+  images = await ensureTestImages(registry);
+  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-build-'));
+  socket = path.join(dir, 'run', 'berth.sock');
+  client = new ApiClient({ socketPath: socket });
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const p = await runBerth(['pull', images.latest, '--socket', socket]);
+  assert.equal(p.code, 0, p.stdout + p.stderr);
+});
+
+after(async () => {
+  if (client) {
+    const all = await client.call('containerList', { query: { all: 'true' } }).catch(() => []);
+    for (const c of all) await client.call('containerRemove', { params: { id: c.id }, query: { force: 'true' } }).catch(() => undefined);
+    await runBerth(['engine', 'stop', '--socket', socket]);
+  }
+  await registry?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const EVERY_INSTRUCTION = `ARG BASE
+FROM \${BASE} AS base
+ENV A=1 B="two words"
+ENV C=\${A}-x
+LABEL org.test.one="1" two=2
+WORKDIR /app
+COPY hello.txt ./
+COPY dir/ /data/
+COPY --chmod=0600 secret.txt /data/secret
+COPY sub/*.txt /globbed/
+ADD archive.tar /unpacked/
+ADD hello.txt /added/
+RUN echo "$A $B $C" > /app/env.txt && mkdir /gone && echo x > /gone/f
+RUN ["/bin/sh", "-c", "rm -rf /gone && echo \\"exec form\\" > /app/exec.txt"]
+USER 1000:1000
+EXPOSE 8080 53/udp
+VOLUME ["/vol"]
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s --retries=2 CMD true
+ONBUILD RUN echo onbuild
+SHELL ["/bin/sh", "-ec"]
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/env.txt"]
+`;
+
+test('every instruction: filesystem, config and history of the image', async () => {
+  const ctx = await context({
+    Dockerfile: EVERY_INSTRUCTION,
+    'hello.txt': 'hello\n',
+    'dir/a.txt': 'a\n',
+    'dir/nested/b.txt': 'b\n',
+    'secret.txt': 's\n',
+    'sub/one.txt': '1\n',
+    'sub/two.txt': '2\n',
+    'sub/three.md': '3\n',
+    'inner/inside.txt': 'from the archive\n',
+  });
+  await runChecked(['tar', '-cf', path.join(ctx, 'archive.tar'), '-C', path.join(ctx, 'inner'), 'inside.txt']);
+  const result = await built(ctx, ['-t', 'every:1', '--label', 'from.cli=yes']);
+  assert.deepEqual(result['tags'], ['every:1']);
+  const image = await client.call('imageInspect', { params: { name: 'every:1' } });
+  const c = image.config.config ?? {};
+  assert.deepEqual(
+    c.Env?.filter((e) => /^[ABC]=/.test(e)),
+    ['A=1', 'B=two words', 'C=1-x'],
+  );
+  assert.equal(c.Labels?.['org.test.one'], '1');
+  assert.equal(c.Labels?.['two'], '2');
+  assert.equal(c.Labels?.['from.cli'], 'yes');
+  assert.equal(c.WorkingDir, '/app');
+  assert.equal(c.User, '1000:1000');
+  assert.deepEqual(Object.keys(c.ExposedPorts ?? {}).sort(), ['53/udp', '8080/tcp']);
+  assert.deepEqual(Object.keys(c.Volumes ?? {}), ['/vol']);
+  assert.equal(c.StopSignal, 'SIGINT');
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Retries: 2 });
+  assert.deepEqual(c.OnBuild, ['RUN echo onbuild']);
+  assert.deepEqual(c.Shell, ['/bin/sh', '-ec']);
+  assert.deepEqual(c.Entrypoint, ['/bin/sh', '-c']);
+  assert.deepEqual(c.Cmd, ['cat /app/env.txt']);
+  // History: the base image's, then one entry per instruction after FROM (the CLI label too).
+  const base = await client.call('imageInspect', { params: { name: images.latest } });
+  const history = image.config.history ?? [];
+  const mine = history.slice((base.config.history ?? []).length);
+  assert.equal(mine.length, 22);
+  assert.equal(mine.filter((h) => h.empty_layer !== true).length, image.layers.length - base.layers.length);
+  assert.match(mine[10]?.created_by ?? '', /^\/bin\/sh -c echo "\$A \$B \$C"/);
+  assert.equal(image.config.rootfs.diff_ids.length, image.layers.length);
+
+  // The image's own command (entrypoint + cmd) as the image's user.
+  const out = await sh(
+    image.id,
+    [
+      'cat /app/env.txt /app/hello.txt /app/exec.txt',
+      'find /data | sort',
+      'stat -c "%a %u:%g" /data/secret /data/a.txt',
+      'ls /globbed',
+      'cat /unpacked/inside.txt /added/hello.txt',
+      'test ! -e /gone && echo gone',
+      'id -u',
+    ].join(' && '),
+  );
+  assert.equal(
+    out,
+    [
+      '1 two words 1-x',
+      'hello',
+      'exec form',
+      '/data',
+      '/data/a.txt',
+      '/data/nested',
+      '/data/nested/b.txt',
+      '/data/secret',
+      '600 0:0',
+      '644 0:0',
+      'one.txt',
+      'two.txt',
+      'from the archive',
+      'hello',
+      'gone',
+      '1000',
+      '',
+    ].join('\n'),
+  );
+});
