@@ -196,3 +196,105 @@ test('every instruction: filesystem, config and history of the image', async () 
     ].join('\n'),
   );
 });
+
+const MULTI_STAGE = `ARG GREETING=hello
+ARG BASE
+FROM \${BASE} AS builder
+ARG GREETING
+ARG LOCAL=local-default
+RUN echo "$GREETING $LOCAL \${UNSET:-unset}" > /out.txt
+FROM \${BASE} AS other
+RUN echo other > /other.txt
+FROM \${BASE}
+COPY --from=builder /out.txt /final/out.txt
+COPY --from=0 /out.txt /final/zero.txt
+RUN echo "[$GREETING]" > /final/scope.txt
+`;
+
+test('multi-stage: COPY --from a stage by name and index, ARG scoping, --target', async () => {
+  const ctx = await context({ Dockerfile: MULTI_STAGE });
+  const full = await built(ctx, ['-t', 'multi:full', '--build-arg', 'LOCAL=cli']);
+  const out = await sh(String(full['id']), 'cat /final/out.txt /final/zero.txt /final/scope.txt; test ! -e /other.txt && test ! -e /out.txt && echo clean');
+  // Global ARGs reach FROM lines; inside a stage only when declared again; build args override defaults.
+  assert.equal(out, 'hello cli unset\nhello cli unset\n[]\nclean\n');
+  const target = await built(ctx, ['-t', 'multi:builder', '--target', 'builder', '--build-arg', 'GREETING=hi']);
+  assert.equal(await sh(String(target['id']), 'cat /out.txt; test ! -e /final && echo no-final'), 'hi local-default unset\nno-final\n');
+  const unknown = await build(ctx, ['--target', 'nope']);
+  assert.equal(unknown.code, 1);
+  assert.match(String(unknown.result['message']), /target stage "nope" could not be found/);
+});
+
+test('.dockerignore leaves files out of COPY . (exceptions kept)', async () => {
+  const ctx = await context({
+    Dockerfile: 'ARG BASE\nFROM ${BASE}\nCOPY . /ctx/\n',
+    '.dockerignore': '# comment\nsecret/\n*.log\n!keep.log\nDockerfile\n',
+    'app.txt': 'app\n',
+    'debug.log': 'no\n',
+    'keep.log': 'yes\n',
+    'secret/key': 'no\n',
+    'src/main.c': 'int main;\n',
+  });
+  const r = await built(ctx);
+  assert.equal(await sh(String(r['id']), 'cd /ctx && find . | sort'), ['.', './.dockerignore', './app.txt', './keep.log', './src', './src/main.c', ''].join('\n'));
+  const missing = await build(await context({ Dockerfile: 'ARG BASE\nFROM ${BASE}\nCOPY secret.txt /\n', '.dockerignore': 'secret.txt\n', 'secret.txt': 'x' }));
+  assert.equal(missing.code, 1);
+  assert.match(String(missing.result['message']), /Dockerfile:3: COPY secret.txt \/: file not found in build context or excluded by \.dockerignore: secret\.txt/);
+});
+
+test('COPY --chown to a user created by an earlier RUN', async () => {
+  const ctx = await context({
+    Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN echo maker:x:1234:1234::/home/maker:/bin/sh >> /etc/passwd && echo maker:x:1234: >> /etc/group && mkdir -p /home/maker\nCOPY --chown=maker:maker f.txt /home/maker/f.txt\nCOPY --chown=1234 dir /home/maker/dir\nUSER maker\n',
+    'f.txt': 'f\n',
+    'dir/g.txt': 'g\n',
+  });
+  const r = await built(ctx);
+  assert.equal(await sh(String(r['id']), 'stat -c "%u:%g %n" /home/maker/f.txt /home/maker/dir /home/maker/dir/g.txt; id -un'), '1234:1234 /home/maker/f.txt\n1234:1234 /home/maker/dir\n1234:1234 /home/maker/dir/g.txt\nmaker\n');
+});
+
+test('a fully cached rebuild: same image id, no container, no layer; a changed file or --no-cache builds again', async () => {
+  const files = { Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt > /copy\nENV X=1\nCMD ["cat", "/copy"]\n', 'a.txt': 'first\n' };
+  const ctx = await context(files);
+  const cold = await built(ctx, ['-t', 'cache:1']);
+  assert.ok(Number(cold['containersCreated']) === 2 && Number(cold['layersWritten']) === 3, JSON.stringify(cold));
+  const snapshots = async (): Promise<number> => Number((await runChecked(['sh', '-c', `ls ${path.join(dir, 'data', 'snapshots', 'overlay', 'snapshots')} | wc -l`])).stdout.toString().trim());
+  const before = await snapshots();
+  const events: string[] = [];
+  const watching = new AbortController();
+  const watcher = (async () => {
+    for await (const e of client.stream('events', { signal: watching.signal })) events.push(`${e.type}:${e.action}`);
+  })().catch(() => undefined);
+  const warm = await built(ctx, ['-t', 'cache:2']);
+  watching.abort();
+  await watcher;
+  assert.equal(warm['id'], cold['id']);
+  assert.deepEqual([warm['cached'], warm['containersCreated'], warm['layersWritten']], [5, 0, 0]);
+  assert.deepEqual(events.filter((e) => e.startsWith('container:')), []);
+  assert.equal(await snapshots(), before);
+  const image = await client.call('imageInspect', { params: { name: 'cache:1' } });
+  assert.deepEqual(image.repoTags, ['cache:1', 'cache:2']);
+
+  await writeFile(path.join(ctx, 'a.txt'), 'second\n');
+  const changed = await built(ctx);
+  assert.notEqual(changed['id'], cold['id']);
+  // The first RUN still comes from the cache; COPY and what follows run again.
+  assert.deepEqual([changed['cached'], changed['containersCreated']], [1, 1]);
+  assert.equal(await sh(String(changed['id']), 'cat /copy'), 'second\n');
+  const fresh = await built(ctx, ['--no-cache']);
+  assert.deepEqual([fresh['cached'], fresh['containersCreated']], [0, 2]);
+  assert.notEqual(fresh['id'], changed['id']);
+});
+
+test('a failing RUN names the line and instruction, with its output and exit code', async () => {
+  const ctx = await context({ Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN echo fine\nRUN echo before-the-failure && echo on-stderr >&2 && exit 3\nRUN echo never\n' });
+  const r = await build(ctx);
+  assert.equal(r.code, 1);
+  assert.equal(r.result['outcome'], 'error');
+  const message = String(r.result['message']);
+  assert.match(message, /^Dockerfile:4: RUN echo before-the-failure && echo on-stderr >&2 && exit 3: the command '\/bin\/sh -c echo before-the-failure/);
+  assert.match(message, /returned a non-zero code: 3/);
+  assert.match(message, /before-the-failure\non-stderr/);
+  assert.match(r.stderr, /before-the-failure/);
+  assert.doesNotMatch(r.stderr, /never/);
+  // The failed step's container is gone.
+  assert.deepEqual(await client.call('containerList', { query: { all: 'true' } }), []);
+});
