@@ -298,3 +298,35 @@ test('a failing RUN names the line and instruction, with its output and exit cod
   // The failed step's container is gone.
   assert.deepEqual(await client.call('containerList', { query: { all: 'true' } }), []);
 });
+
+test('docker build (classic builder, DOCKER_BUILDKIT=0) through the Docker API: tags, build args, labels, target, cache, failures', async () => {
+  const ctx = await context({
+    Dockerfile: 'ARG BASE\nFROM ${BASE} AS first\nARG WHO=nobody\nCOPY hello.txt /hello.txt\nRUN echo "hi $WHO" >> /hello.txt\nFROM first AS second\nRUN echo second > /second.txt\n',
+    'hello.txt': 'hello\n',
+  });
+  const args = ['build', '-t', 'dockerbuilt:1', '--build-arg', `BASE=${images.latest}`, '--build-arg', 'WHO=docker', '--label', 'via=docker', '--target', 'first', '.'];
+  const cold = await docker(args, ctx);
+  assert.equal(cold.code, 0, cold.stdout + cold.stderr);
+  assert.match(cold.stdout, /Step 1\/6 : FROM/);
+  assert.match(cold.stdout, /Successfully built [0-9a-f]{12}/);
+  assert.match(cold.stdout, /Successfully tagged dockerbuilt:1/);
+  const run = await docker(['run', '--rm', 'dockerbuilt:1', 'cat', '/hello.txt']);
+  assert.equal(run.stdout, 'hello\nhi docker\n', run.stderr);
+  const inspect = await docker(['image', 'inspect', '--format', '{{json .Config.Labels}} {{.Id}}', 'dockerbuilt:1']);
+  const [labels, id] = inspect.stdout.trim().split(' ');
+  assert.equal(JSON.parse(labels ?? '{}')['via'], 'docker');
+  const warm = await docker(args, ctx);
+  assert.equal(warm.code, 0, warm.stderr);
+  assert.equal(warm.stdout.match(/Using cache/g)?.length, 3);
+  assert.doesNotMatch(warm.stdout, /Running in/);
+  assert.match(warm.stdout, new RegExp(`Successfully built ${(id ?? '').slice(7, 19)}`));
+  const quiet = await docker(['build', '-q', '--build-arg', `BASE=${images.latest}`, '.'], ctx);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.match(quiet.stdout.trim(), /^sha256:[0-9a-f]{64}$/, quiet.stderr);
+
+  const failing = await context({ Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN echo docker-side-output && exit 7\n' });
+  const failed = await docker(['build', '--build-arg', `BASE=${images.latest}`, '.'], failing);
+  assert.equal(failed.code, 7, failed.stdout + failed.stderr);
+  assert.match(failed.stdout, /docker-side-output/);
+  assert.match(failed.stderr, /Dockerfile:3: RUN echo docker-side-output && exit 7: .*returned a non-zero code: 7/);
+});
