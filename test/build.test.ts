@@ -314,7 +314,7 @@ test('docker build (classic builder, DOCKER_BUILDKIT=0) through the Docker API: 
   assert.equal(run.stdout, 'hello\nhi docker\n', run.stderr);
   const inspect = await docker(['image', 'inspect', '--format', '{{json .Config.Labels}} {{.Id}}', 'dockerbuilt:1']);
   const [labels, id] = inspect.stdout.trim().split(' ');
-  assert.equal(JSON.parse(labels ?? '{}')['via'], 'docker');
+  assert.equal((JSON.parse(labels ?? '{}') as Record<string, string>)['via'], 'docker');
   const warm = await docker(args, ctx);
   assert.equal(warm.code, 0, warm.stderr);
   assert.equal(warm.stdout.match(/Using cache/g)?.length, 3);
