@@ -9,6 +9,7 @@ import { logsCommand, runUserCommandsCommand, setUpCommand } from './commands/de
 import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
 import { engineCommand } from './commands/engine';
 import { imagesCommand } from './commands/images';
+import { buildCommand } from './commands/build';
 import { pullCommand } from './commands/pull';
 import { pushCommand, tagCommand } from './commands/push';
 import { listConfigurationsCommand } from './commands/list-configurations';
@@ -31,7 +32,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {
