@@ -125,8 +125,12 @@ test('berth up: a failing hook stops the rest and says which, with its exit code
 });
 
 test('berth up says "not yet" for what needs later parts', async () => {
-  const ws = await workspace('app-dockerfile', { build: { dockerfile: 'Dockerfile' } });
-  const r = await berth(['up', '--workspace-folder', ws]);
+  const compose = await workspace('app-compose', { dockerComposeFile: 'compose.yaml', service: 'app' });
+  const r = await berth(['up', '--workspace-folder', compose]);
   assert.equal(r.code, 1);
-  assert.match(String(singleJson(r.stdout)['message']), /not available yet \(tracked in issue #6\)/);
+  assert.match(String(singleJson(r.stdout)['message']), /not available yet \(tracked in issue #9\)/);
+  const features = await workspace('app-features', { image: images.latest, features: { './local-feature': {} } });
+  const f = await berth(['up', '--workspace-folder', features]);
+  assert.equal(f.code, 1);
+  assert.match(String(singleJson(f.stdout)['message']), /not available yet \(tracked in issue #8\)/);
 });

@@ -17,6 +17,7 @@ import { configKind, type DevContainerConfig } from '../config/types';
 import { containerRequest } from './container-request';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
+import { buildDevContainerImage, type ContextPacker } from './build-image';
 import { execIn } from './lifecycle';
 import { remoteUserOf, setUpContainer } from './setup-container';
 
@@ -39,6 +40,10 @@ export interface UpOptions {
   readonly workspaceVolume?: string;
   /** Give the workspace folder to the remote user before the hooks run (a fresh clone is root's). */
   readonly chownWorkspace?: boolean;
+  /** Packs a Dockerfile's build context (the CLI's, honouring .dockerignore). */
+  readonly pack?: ContextPacker;
+  /** Build every Dockerfile step again. */
+  readonly buildNoCache?: boolean;
   /** Extra mounts in Docker --mount syntax. */
   readonly mounts?: readonly string[];
   /** Extra remote env, K=V. */
@@ -93,14 +98,16 @@ export function withConfig(entries: readonly ImageMetadataEntry[], config: DevCo
   return [...entries, configToMetadataEntry(config)].filter((e) => Object.keys(e).length > 0);
 }
 
-function checkSupported(config: DevContainerConfig): string {
+type Source = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'dockerfile' };
+
+function sourceOf(config: DevContainerConfig): Source {
   const kind = configKind(config);
-  if (kind === 'dockerfile') throw notYet('berth up for Dockerfile-based configurations (needs the builder)', 6);
   if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
   if (config.features && Object.keys(config.features).length > 0) throw notYet('dev container features', 8);
+  if (kind === 'dockerfile') return { kind };
   const image = 'image' in config ? config.image : undefined;
   if (kind !== 'image' || !image) throw new BerthError('invalid_argument', 'the configuration names no image, Dockerfile or compose file');
-  return image;
+  return { kind, image };
 }
 
 export async function up(options: UpOptions): Promise<UpResult> {
@@ -115,7 +122,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   });
   const idLabels = options.idLabels ?? defaultIdLabels(options.workspaceFolder, read.configFile);
   const config = substituteDevcontainerId(read.config, idLabels);
-  const image = checkSupported(config);
+  const source = sourceOf(config);
   const initialize = await runInitializeCommand(config.initializeCommand, { workspaceFolder: options.workspaceFolder, env: options.env, logger, ...s });
   let existing = await findDevContainer(api, idLabels, signal);
   if (existing && options.removeExistingContainer) {
@@ -137,6 +144,23 @@ export async function up(options: UpOptions): Promise<UpResult> {
     }
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
+    let image: string;
+    if (source.kind === 'image') image = source.image;
+    else {
+      if (!options.pack) throw new BerthError('internal', 'a Dockerfile build needs a context packer');
+      const built = await buildDevContainerImage({
+        api,
+        config,
+        configFile: read.configFile,
+        workspaceFolder: options.workspaceFolder,
+        pack: options.pack,
+        ...(options.buildNoCache ? { noCache: true } : {}),
+        logger,
+        ...s,
+      });
+      logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+      image = built.image;
+    }
     const img = await ensureImage(options, image);
     const workspaceMount =
       options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;

@@ -8,6 +8,7 @@ import { BerthError } from '../../common/errors';
 import { cloneIntoVolume } from '../../devcontainer/clone';
 import { up } from '../../devcontainer/up';
 import { stringList, stringOption, type Command, type OptionSpecs, type ParsedOptions } from '../command';
+import { packContext } from '../context-tar';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
 import { ProgressRenderer } from '../progress';
 
@@ -33,7 +34,7 @@ export function workspaceArgs(values: ParsedOptions, cwd: string): { workspaceFo
 export const upCommand: Command = {
   name: 'up',
   summary: 'Create (or find) and start the dev container of a workspace, then run its lifecycle hooks.',
-  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--mount SPEC] [--remote-env K=V] [--skip-post-create] [--skip-post-attach] [--skip-non-blocking-commands] [--prebuild] [--clone URL [--branch B] [--volume NAME]]',
+  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--build-no-cache] [--mount SPEC] [--remote-env K=V] [--skip-post-create] [--skip-post-attach] [--skip-non-blocking-commands] [--prebuild] [--clone URL [--branch B] [--volume NAME]]',
   options: {
     ...WORKSPACE_OPTIONS,
     'remove-existing-container': { type: 'boolean', description: 'Remove the existing container first.' },
@@ -44,6 +45,7 @@ export const upCommand: Command = {
     clone: { type: 'string', valueName: 'URL', description: 'Clone Repository in Container Volume: clone URL (file://, a local path, https or ssh, with your git credentials) into a volume and bring up its dev container.' },
     branch: { type: 'string', valueName: 'B', description: 'Branch (or tag) to clone (with --clone).' },
     volume: { type: 'string', valueName: 'NAME', description: 'Volume to clone into (with --clone; default: named after the URL and branch).' },
+    'build-no-cache': { type: 'boolean', description: "Build the Dockerfile's every step again (no layer cache)." },
     prebuild: { type: 'boolean', description: 'Run onCreateCommand and updateContentCommand only (updateContentCommand again if it ran before), then stop.' },
   },
   async run(values, _positionals, ctx) {
@@ -67,6 +69,8 @@ export const upCommand: Command = {
       skipNonBlocking: values['skip-non-blocking-commands'] === true,
       prebuild: values['prebuild'] === true,
       mounts: stringList(values, 'mount'),
+      pack: packContext,
+      buildNoCache: values['build-no-cache'] === true,
       env: ctx.env,
       logger: ctx.logger,
       onPullProgress: (p) => renderer.update(p),
