@@ -4,6 +4,7 @@
  * image and creates one, then runs the lifecycle hooks. Image-based
  * configurations today; Dockerfile, compose and features say "not yet".
  */
+import path from 'node:path';
 import type { ApiClient } from '../api/client';
 import { errorFromResponse } from '../api/http-errors';
 import type { PullProgress } from '../api/types/images';
@@ -18,6 +19,11 @@ import { containerRequest } from './container-request';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
 import { buildDevContainerImage, type ContextPacker } from './build-image';
+import type { FeatureValue } from './features/feature-json';
+import { installFeatures } from './features/install';
+import { readLock, writeLock } from './features/lockfile';
+import { installOrder } from './features/order';
+import { resolveFeatures } from './features/resolve';
 import { execIn } from './lifecycle';
 import { remoteUserOf, setUpContainer } from './setup-container';
 
@@ -42,6 +48,8 @@ export interface UpOptions {
   readonly chownWorkspace?: boolean;
   /** Packs a Dockerfile's build context (the CLI's, honouring .dockerignore). */
   readonly pack?: ContextPacker;
+  /** Features to add to the configuration's (`--additional-features`). */
+  readonly additionalFeatures?: Readonly<Record<string, FeatureValue>>;
   /** Build every Dockerfile step again. */
   readonly buildNoCache?: boolean;
   /** Extra mounts in Docker --mount syntax. */
@@ -103,11 +111,44 @@ type Source = { readonly kind: 'image'; readonly image: string } | { readonly ki
 function sourceOf(config: DevContainerConfig): Source {
   const kind = configKind(config);
   if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
-  if (config.features && Object.keys(config.features).length > 0) throw notYet('dev container features', 8);
   if (kind === 'dockerfile') return { kind };
   const image = 'image' in config ? config.image : undefined;
   if (kind !== 'image' || !image) throw new BerthError('invalid_argument', 'the configuration names no image, Dockerfile or compose file');
   return { kind, image };
+}
+
+/** The image with the features installed on top of `base` (cached layers when nothing changed). */
+async function withFeatures(
+  options: UpOptions,
+  config: DevContainerConfig,
+  configFile: string,
+  base: string,
+  img: { user: string; entries: ImageMetadataEntry[] },
+  features: Readonly<Record<string, FeatureValue>>,
+): Promise<string> {
+  if (!options.pack) throw new BerthError('internal', 'installing features needs a context packer');
+  const s = options.signal ? { signal: options.signal } : {};
+  const resolved = await resolveFeatures(features, { api: options.api, configDir: path.dirname(configFile), locked: await readLock(configFile), ...s });
+  const ordered = installOrder(resolved, config.overrideFeatureInstallOrder ?? []);
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const lastOf = (key: 'remoteUser' | 'containerUser'): string | undefined => str(config[key]) ?? img.entries.map((e) => str(e[key])).filter(Boolean).at(-1);
+  const containerUser = lastOf('containerUser') ?? (img.user || 'root');
+  const built = await installFeatures({
+    api: options.api,
+    baseImage: base,
+    imageUser: img.user,
+    remoteUser: lastOf('remoteUser') ?? containerUser,
+    containerUser,
+    baseEntries: img.entries,
+    features: ordered,
+    pack: options.pack,
+    ...(options.buildNoCache ? { noCache: true } : {}),
+    logger: options.logger,
+    ...s,
+  });
+  options.logger.info(`features image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+  await writeLock(configFile, resolved);
+  return built.image;
 }
 
 export async function up(options: UpOptions): Promise<UpResult> {
@@ -161,7 +202,12 @@ export async function up(options: UpOptions): Promise<UpResult> {
       logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
       image = built.image;
     }
-    const img = await ensureImage(options, image);
+    let img = await ensureImage(options, image);
+    const features = { ...(config.features ?? {}), ...(options.additionalFeatures ?? {}) };
+    if (Object.keys(features).length > 0) {
+      image = await withFeatures(options, config, read.configFile, image, img, features);
+      img = await ensureImage(options, image);
+    }
     const workspaceMount =
       options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;
     imageUser = img.user;

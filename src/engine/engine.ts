@@ -10,6 +10,8 @@ import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
 import type { AgentBundleSources } from './agent/bundle';
 import { AgentBundle, AgentService } from './agent/service';
+import { Artifacts } from './artifacts/artifacts';
+import type { ArtifactService } from './server/services';
 import { Builder } from './builder/builder';
 import { StepImages } from './builder/step-images';
 import { EventBus } from './containers/events';
@@ -48,6 +50,7 @@ export interface EngineOptions {
 
 export interface Engine extends EngineServices {
   readonly agent: AgentService;
+  readonly artifacts: ArtifactService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
   /** Stops watching containers (they keep running). */
@@ -80,14 +83,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   });
   await volumes.init();
+  const registry = new RegistryClient({
+    logger: logger.child({ component: 'registry' }),
+    ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
+    ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
+  });
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
-    registry: new RegistryClient({
-      logger: logger.child({ component: 'registry' }),
-      ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
-      ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
-    }),
+    registry,
     unpacker,
     logger: logger.child({ component: 'images' }),
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
@@ -124,6 +128,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await builder.init();
   return {
     builder,
+    artifacts: new Artifacts(registry, content),
     images,
     containers: manager,
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),
