@@ -105,6 +105,17 @@ test('features: publish to the registry, then up installs them in order with opt
   assert.equal(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stderr, /features image berth-features-[0-9a-f]{16}: \d+ of \d+ steps from the cache, 0 layers written/, 'nothing reinstalled');
   assert.equal((await berth(['down', '--workspace-folder', ws])).code, 0);
+
+  // berth build: the same image under a name, pushed; its label carries the features' metadata.
+  const name = `${registry.host}/berth-test/devimg:1`;
+  const b = await berth(['build', '--workspace-folder', ws, '--image-name', name, '--push']);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  assert.deepEqual(singleJson(b.stdout)['imageName'], [name]);
+  const res = await fetch(`http://${registry.host}/v2/berth-test/devimg/manifests/1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+  assert.equal(res.status, 200);
+  const manifest = (await res.json()) as { config: { digest: string } };
+  const config = (await (await fetch(`http://${registry.host}/v2/berth-test/devimg/blobs/${manifest.config.digest}`)).json()) as { config: { Labels: Record<string, string> } };
+  assert.match(config.config.Labels['devcontainer.metadata'] ?? '', /hello:1.*feature-postCreate/);
 });
 
 test('features: a missing one and a cycle are clear errors; --additional-features adds one', async () => {

@@ -62,6 +62,9 @@ export interface UpOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What preparing the image needs. */
+export type PrepareImageOptions = Pick<UpOptions, 'api' | 'workspaceFolder' | 'pack' | 'buildNoCache' | 'additionalFeatures' | 'logger' | 'onPullProgress' | 'signal'>;
+
 export interface UpResult {
   readonly outcome: 'success';
   readonly containerId: string;
@@ -82,7 +85,7 @@ export async function findDevContainer(api: ApiClient, idLabels: Readonly<Record
   return [...list].sort((a, b) => b.created.localeCompare(a.created))[0];
 }
 
-async function ensureImage(options: UpOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
+async function ensureImage(options: PrepareImageOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
   const { api, signal } = options;
   const s = signal ? { signal } : {};
   let image;
@@ -106,9 +109,9 @@ export function withConfig(entries: readonly ImageMetadataEntry[], config: DevCo
   return [...entries, configToMetadataEntry(config)].filter((e) => Object.keys(e).length > 0);
 }
 
-type Source = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'dockerfile' };
+export type Source = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'dockerfile' };
 
-function sourceOf(config: DevContainerConfig): Source {
+export function sourceOf(config: DevContainerConfig): Source {
   const kind = configKind(config);
   if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
   if (kind === 'dockerfile') return { kind };
@@ -117,9 +120,42 @@ function sourceOf(config: DevContainerConfig): Source {
   return { kind, image };
 }
 
+/** The dev container's image: pulled, or built from its Dockerfile, then with its features installed. */
+export async function prepareImage(
+  options: PrepareImageOptions,
+  config: DevContainerConfig,
+  configFile: string,
+  source: Source = sourceOf(config),
+): Promise<{ image: string; img: { user: string; entries: ImageMetadataEntry[] } }> {
+  let image: string;
+  if (source.kind === 'image') image = source.image;
+  else {
+    if (!options.pack) throw new BerthError('internal', 'a Dockerfile build needs a context packer');
+    const built = await buildDevContainerImage({
+      api: options.api,
+      config,
+      configFile,
+      workspaceFolder: options.workspaceFolder,
+      pack: options.pack,
+      ...(options.buildNoCache ? { noCache: true } : {}),
+      logger: options.logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    options.logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+    image = built.image;
+  }
+  let img = await ensureImage(options, image);
+  const features = { ...(config.features ?? {}), ...(options.additionalFeatures ?? {}) };
+  if (Object.keys(features).length > 0) {
+    image = await withFeatures(options, config, configFile, image, img, features);
+    img = await ensureImage(options, image);
+  }
+  return { image, img };
+}
+
 /** The image with the features installed on top of `base` (cached layers when nothing changed). */
 async function withFeatures(
-  options: UpOptions,
+  options: PrepareImageOptions,
   config: DevContainerConfig,
   configFile: string,
   base: string,
@@ -185,29 +221,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     }
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
-    let image: string;
-    if (source.kind === 'image') image = source.image;
-    else {
-      if (!options.pack) throw new BerthError('internal', 'a Dockerfile build needs a context packer');
-      const built = await buildDevContainerImage({
-        api,
-        config,
-        configFile: read.configFile,
-        workspaceFolder: options.workspaceFolder,
-        pack: options.pack,
-        ...(options.buildNoCache ? { noCache: true } : {}),
-        logger,
-        ...s,
-      });
-      logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
-      image = built.image;
-    }
-    let img = await ensureImage(options, image);
-    const features = { ...(config.features ?? {}), ...(options.additionalFeatures ?? {}) };
-    if (Object.keys(features).length > 0) {
-      image = await withFeatures(options, config, read.configFile, image, img, features);
-      img = await ensureImage(options, image);
-    }
+    const { image, img } = await prepareImage(options, config, read.configFile, source);
     const workspaceMount =
       options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;
     imageUser = img.user;
