@@ -25,6 +25,7 @@ import { readLock, writeLock } from './features/lockfile';
 import { installOrder } from './features/order';
 import { resolveFeatures } from './features/resolve';
 import { execIn } from './lifecycle';
+import { updateRemoteUserUid } from './update-uid';
 import { remoteUserOf, setUpContainer } from './setup-container';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
@@ -221,12 +222,17 @@ export async function up(options: UpOptions): Promise<UpResult> {
     }
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
-    const { image, img } = await prepareImage(options, config, read.configFile, source);
+    const prepared = await prepareImage(options, config, read.configFile, source);
+    const img = prepared.img;
+    let image = prepared.image;
     const workspaceMount =
       options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;
     imageUser = img.user;
     const entries = withConfig(img.entries, config);
     merged = mergeConfiguration(config, entries);
+    if (merged['updateRemoteUserUID'] !== false && options.pack) {
+      image = await updateRemoteUserUid({ api, image, imageUser: img.user, user: remoteUserOf(merged, img.user), workspaceFolder: options.workspaceFolder, pack: options.pack, logger, ...s });
+    }
     for (const unmet of unmetRequirements(merged['hostRequirements'], await hostFacts(options.workspaceFolder))) logger.warn(`hostRequirements: ${unmet}`);
     const request = containerRequest({
       image,
