@@ -24,6 +24,7 @@ import { installFeatures } from './features/install';
 import { readLock, writeLock } from './features/lockfile';
 import { installOrder } from './features/order';
 import { resolveFeatures } from './features/resolve';
+import { dotfilesMount, fetchDotfiles, type DotfilesOptions } from './dotfiles';
 import { execIn } from './lifecycle';
 import { updateRemoteUserUid } from './update-uid';
 import { remoteUserOf, setUpContainer } from './setup-container';
@@ -53,6 +54,8 @@ export interface UpOptions {
   readonly additionalFeatures?: Readonly<Record<string, FeatureValue>>;
   /** Build every Dockerfile step again. */
   readonly buildNoCache?: boolean;
+  /** The user's dotfiles repository, installed in new containers. */
+  readonly dotfiles?: DotfilesOptions;
   /** Extra mounts in Docker --mount syntax. */
   readonly mounts?: readonly string[];
   /** Extra remote env, K=V. */
@@ -241,7 +244,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
       idLabels,
       metadata: entries,
       overrideCommand: entries.map((e) => e.overrideCommand).filter((v) => v !== undefined).at(-1) ?? true,
-      ...(options.mounts ? { extraMounts: options.mounts } : {}),
+      extraMounts: [...(options.mounts ?? []), ...(options.dotfiles ? [dotfilesMount(await fetchDotfiles(options.dotfiles.repository, options.env, logger, signal))] : [])],
       logger,
     });
     const { id } = await api.call('containerCreate', { body: request, ...s });
@@ -266,6 +269,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
     ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
     ...(options.prebuild ? { prebuild: true } : {}),
+    ...(options.dotfiles ? { dotfiles: options.dotfiles } : {}),
     logger,
     ...s,
   });
