@@ -3,16 +3,27 @@
  * engine's unix socket, as a byte stream (SSH runs inside it). ws loads on
  * first use: other commands start faster.
  */
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BerthError } from '../common/errors';
 import { errorFromResponse } from './http-errors';
 import { fillPath, ROUTES } from './routes';
 
-export async function openAgentStream(socketPath: string, id: string, options: { signal?: AbortSignal } = {}): Promise<Duplex> {
+export interface EngineTarget {
+  readonly socketPath: string;
+  /** A byte stream to the engine by other means (an SSH channel). */
+  readonly connect?: (() => Promise<Duplex>) | undefined;
+}
+
+export async function openAgentStream(engine: EngineTarget, id: string, options: { signal?: AbortSignal } = {}): Promise<Duplex> {
+  const socketPath = engine.socketPath;
   options.signal?.throwIfAborted();
   const { createWebSocketStream, WebSocket } = await import('ws');
-  const url = `ws+unix://${socketPath}:${fillPath(ROUTES.containerAgent.path, { id })}`;
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  const route = fillPath(ROUTES.containerAgent.path, { id });
+  const stream = engine.connect ? await engine.connect() : undefined;
+  const ws = stream
+    ? new WebSocket(`ws://berth${route}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, createConnection: () => stream as unknown as Socket })
+    : new WebSocket(`ws+unix://${socketPath}:${route}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();

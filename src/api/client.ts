@@ -4,13 +4,18 @@
  */
 import http from 'node:http';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { BerthError } from '../common/errors';
 import { errorFromResponse } from './http-errors';
 import { fillPath, ROUTES, type OperationName, type Operations } from './routes';
 
 export interface ApiClientOptions {
+  /** The engine's socket (on the remote machine when `connect` is given). */
   readonly socketPath: string;
+  /** A byte stream to the engine's socket by other means (e.g. an SSH channel); default: connect to socketPath. */
+  readonly connect?: () => Promise<Duplex>;
+  /** Where the engine is, for messages (default: the socket path). */
+  readonly describe?: string;
 }
 
 export interface CallOptions<K extends OperationName> {
@@ -34,7 +39,18 @@ export class ApiClient {
     return this.options.socketPath;
   }
 
-  private request<K extends OperationName>(op: K, options: CallOptions<K>): Promise<http.IncomingMessage> {
+  /** How to reach the engine other than by its local socket, if so. */
+  get connect(): (() => Promise<Duplex>) | undefined {
+    return this.options.connect;
+  }
+
+  private async request<K extends OperationName>(op: K, options: CallOptions<K>): Promise<http.IncomingMessage> {
+    const stream = this.options.connect ? await this.options.connect() : undefined;
+    return this.send(op, options, stream);
+  }
+
+  private send<K extends OperationName>(op: K, options: CallOptions<K>, stream: Duplex | undefined): Promise<http.IncomingMessage> {
+    const where = this.options.describe ?? this.options.socketPath;
     const route = ROUTES[op];
     const path = fillPath(route.path, (options.params ?? {}) as Record<string, string>) + queryString(options.query);
     const upload = options.body instanceof Readable ? options.body : undefined;
@@ -42,7 +58,7 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
-          socketPath: this.options.socketPath,
+          ...(stream ? { createConnection: () => stream, host: 'berth' } : { socketPath: this.options.socketPath }),
           path,
           method: route.method,
           headers: upload ? { 'content-type': 'application/x-tar' } : payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
@@ -53,8 +69,8 @@ export class ApiClient {
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError') reject(new BerthError('cancelled', `${op} cancelled`, { cause: err }));
         else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(new BerthError('unavailable', `the Berth engine is not running (no socket at ${this.options.socketPath}); start it with 'berth engine start'`, { cause: err }));
-        } else reject(new BerthError('unavailable', `cannot reach the Berth engine at ${this.options.socketPath}: ${err.message}`, { cause: err }));
+          reject(new BerthError('unavailable', `the Berth engine is not running (no socket at ${where}); start it with 'berth engine start'`, { cause: err }));
+        } else reject(new BerthError('unavailable', `cannot reach the Berth engine at ${where}: ${err.message}`, { cause: err }));
       });
       if (upload) {
         upload.on('error', (err) => req.destroy(err));

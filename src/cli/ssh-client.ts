@@ -8,6 +8,7 @@ import type { ApiClient } from '../api/client';
 import { openAgentStream } from '../api/agent-stream';
 import type { AgentCredentials } from '../api/routes';
 import { BerthError } from '../common/errors';
+import { loadSsh2 } from './load-ssh2';
 
 export interface AgentSsh {
   readonly client: Client;
@@ -22,8 +23,8 @@ function publicBlob(utils: typeof import('ssh2').utils, line: string): Buffer {
 
 export async function connectAgent(api: ApiClient, container: string, options: { signal?: AbortSignal } = {}): Promise<AgentSsh> {
   const credentials = await api.call('containerAgentCredentials', { params: { id: container }, ...(options.signal ? { signal: options.signal } : {}) });
-  const stream = await openAgentStream(api.socketPath, credentials.id, options);
-  const ssh2 = await import('ssh2');
+  const stream = await openAgentStream(api, credentials.id, options);
+  const ssh2 = await loadSsh2();
   const expected = publicBlob(ssh2.utils, credentials.hostPublicKey);
   const client = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {

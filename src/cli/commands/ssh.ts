@@ -18,7 +18,7 @@ export function shellJoin(argv: readonly string[]): string {
 
 async function stdio(values: ParsedOptions, container: string, ctx: CommandContext): Promise<number> {
   const api = engineClient(values, ctx.env);
-  const stream = await openAgentStream(api.socketPath, (await api.call('containerInspect', { params: { id: container }, signal: ctx.signal })).id, { signal: ctx.signal });
+  const stream = await openAgentStream(api, (await api.call('containerInspect', { params: { id: container }, signal: ctx.signal })).id, { signal: ctx.signal });
   void pipeline(process.stdin, stream).catch(() => undefined);
   await pipeline(stream, process.stdout).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
