@@ -40,11 +40,10 @@ export class BuildJob {
 
   constructor(
     private readonly deps: BuilderDeps,
-    private readonly cache: BuildCache,
-    private readonly work: WorkRoots,
+    private readonly parts: { readonly cache: BuildCache; readonly work: WorkRoots; readonly sourceHashes: Map<string, string> },
     private readonly dockerfile: Dockerfile,
     private readonly file: string,
-    private readonly contextDir: string,
+    private readonly context: { readonly dir: string; readonly digest?: string },
     private readonly options: BuildOptions,
     private readonly run: JobRun,
   ) {
@@ -169,7 +168,7 @@ export class BuildJob {
     const copy = ins.keyword === 'COPY' || ins.keyword === 'ADD' ? await this.copyPlan(ins, state, scope) : undefined;
     const key = cacheKey({ parent: stateId(state), instruction: ins.text, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
-      const hit = await this.cache.get(key);
+      const hit = await this.parts.cache.get(key);
       if (hit) {
         this.counts.cached++;
         this.say(' ---> Using cache');
@@ -178,7 +177,7 @@ export class BuildJob {
       }
     }
     const next = await this.executeStep(ins, state, scope, copy);
-    await this.cache.put(key, next);
+    await this.parts.cache.put(key, next);
     this.say(` ---> ${stateLabel(next)}`);
     return next;
   }
@@ -213,7 +212,7 @@ export class BuildJob {
       case 'WORKDIR': {
         const nextConfig = applyConfig(ins, config, { vars, escape: this.dockerfile.escape, cmdSet: scope.cmdSet });
         const dir = nextConfig.WorkingDir ?? '/';
-        const layer = await this.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
+        const layer = await this.parts.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
         if (layer) this.counts.layersWritten++;
         return layer ? withLayer(state, layer, `WORKDIR ${dir}`, nextConfig) : withConfig(state, nextConfig, `/bin/sh -c #(nop) WORKDIR ${dir}`);
       }
@@ -241,9 +240,15 @@ export class BuildJob {
     }
     const from = ins.flags.get('from');
     if (from === undefined) {
-      const root = await contextRoot(this.contextDir);
+      const root = await contextRoot(this.context.dir);
       const sources = await this.sources(root, patterns);
-      return { from: { kind: 'context', root }, sources, patterns, dest, content: await hashSources(root, sources) };
+      const memo = this.context.digest ? `${this.context.digest}\0${JSON.stringify(patterns)}` : undefined;
+      let content = memo ? this.parts.sourceHashes.get(memo) : undefined;
+      if (content === undefined) {
+        content = await hashSources(root, sources);
+        if (memo) this.parts.sourceHashes.set(memo, content);
+      }
+      return { from: { kind: 'context', root }, sources, patterns, dest, content };
     }
     const expanded = shellExpand(from, vars, this.dockerfile.escape);
     const stage = this.dockerfile.stages.find((s) => s.name === expanded.toLowerCase() || String(s.index) === expanded);
@@ -279,13 +284,13 @@ export class BuildJob {
     const from = plan.from;
     const layer =
       from.kind === 'context'
-        ? await this.work.change(state, (rootfs) => fill(rootfs, from.root, plan.sources), signal)
-        : await this.work.withView(
+        ? await this.parts.work.change(state, (rootfs) => fill(rootfs, from.root, plan.sources), signal)
+        : await this.parts.work.withView(
             from.state,
             async (dir) => {
               const root = plainRoot(dir);
               const sources = await this.sources(root, plan.patterns);
-              return this.work.change(state, (rootfs) => fill(rootfs, root, sources), signal);
+              return this.parts.work.change(state, (rootfs) => fill(rootfs, root, sources), signal);
             },
             signal,
           );

@@ -1,25 +1,90 @@
 /**
- * A build context sent as a tar stream (plain or gzip), unpacked into a
- * temporary directory with the layer writer's path checks (no entry lands
- * outside it, device nodes are refused); removed when the build is done.
+ * Build contexts sent as tar streams (plain or gzip). The stream is saved
+ * and hashed; a context seen before (same digest: same names, modes, times
+ * and contents) is used again from where it was unpacked, so a rebuild of an
+ * unchanged context unpacks nothing. New ones are unpacked by GNU tar
+ * (several times faster than a JavaScript extraction for many small files);
+ * GNU tar keeps entries inside the directory: it refuses member names with
+ * "..", strips a leading "/", and makes symbolic links that point up or out
+ * only after everything else (placeholders meanwhile), so no later entry
+ * writes through them. Owners are not kept (COPY sets its own). The last
+ * few contexts are kept; builds never change them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../../common/errors';
-import { applyLayer } from '../snapshots/apply-layer';
+import { runChecked } from '../../common/process/spawn';
 import { decompressLayer } from '../snapshots/decompress';
 
-export async function withUploadedContext<T>(tmpRoot: string, body: Readable, fn: (dir: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpRoot, 'context-'));
-  try {
+const KEEP = 8;
+
+export interface UploadedContext {
+  readonly dir: string;
+  /** Digest of the uncompressed tar: equal digests, equal contexts. */
+  readonly digest: string;
+}
+
+export class ContextStore {
+  private readonly inUse = new Map<string, number>();
+
+  constructor(private readonly root: string) {}
+
+  /** Unpacks (or finds) the context of `body` and runs `fn` on it. */
+  async with<T>(body: Readable, fn: (ctx: UploadedContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const tmp = await mkdtemp(path.join(this.root, '.upload-'));
     try {
-      await applyLayer(decompressLayer('build context', body, signal), dir, { mode: 'native', ...(signal ? { signal } : {}) });
-    } catch (err) {
-      throw new BerthError('invalid_argument', `cannot read the build context: ${(err as Error).message}`, { cause: err });
+      const file = path.join(tmp, 'context.tar');
+      const hash = createHash('sha256');
+      const hasher = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(decompressLayer('build context', body, signal), hasher, createWriteStream(file), signal ? { signal } : {});
+      } catch (err) {
+        throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'invalid_argument', `cannot read the build context: ${(err as Error).message}`, { cause: err });
+      }
+      const digest = hash.digest('hex');
+      const dir = path.join(this.root, digest);
+      this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
+      try {
+        if (!(await stat(dir).catch(() => undefined))) {
+          const into = path.join(tmp, 'ctx');
+          await mkdir(into);
+          await runChecked(['tar', '-x', '-p', '--no-same-owner', '--delay-directory-restore', '-C', into, '-f', file], signal ? { signal } : {}).catch((err: unknown) => {
+            throw new BerthError('invalid_argument', `cannot unpack the build context: ${(err as Error).message}`, { cause: err });
+          });
+          await rename(into, dir).catch(async (err: unknown) => {
+            if (!(await stat(dir).catch(() => undefined))) throw err; // another build put the same context there first
+          });
+        } else {
+          const now = new Date();
+          await utimes(dir, now, now);
+        }
+        return await fn({ dir, digest });
+      } finally {
+        const left = (this.inUse.get(digest) ?? 1) - 1;
+        if (left > 0) this.inUse.set(digest, left);
+        else this.inUse.delete(digest);
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+      await this.prune().catch(() => undefined);
     }
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Keeps the most recently used contexts. */
+  private async prune(): Promise<void> {
+    const names = (await readdir(this.root)).filter((n) => /^[0-9a-f]{64}$/.test(n) && !this.inUse.has(n));
+    if (names.length <= KEEP) return;
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(path.join(this.root, n))).mtimeMs })));
+    dated.sort((a, b) => b.t - a.t);
+    for (const { n } of dated.slice(KEEP)) await rm(path.join(this.root, n), { recursive: true, force: true });
   }
 }
