@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -329,4 +330,21 @@ test('docker build (classic builder, DOCKER_BUILDKIT=0) through the Docker API: 
   assert.equal(failed.code, 7, failed.stdout + failed.stderr);
   assert.match(failed.stdout, /docker-side-output/);
   assert.match(failed.stderr, /Dockerfile:3: RUN echo docker-side-output && exit 7: .*returned a non-zero code: 7/);
+});
+
+test("the reference CLI's updateUID.Dockerfile, built as the reference builds it (docker build -f outside the context)", async () => {
+  const anchors = [path.join(__dirname, '..', '..', '..', 'shared', 'anchors'), path.join(__dirname, '..', '..', '..', '..', 'shared', 'anchors')].find((d) => existsSync(path.join(d, 'reference-cli.sh')));
+  assert.ok(anchors, '../shared/anchors/reference-cli.sh is needed');
+  const bin = (await exec('bash', [path.join(anchors, 'reference-cli.sh')], { timeout: 300_000 })).stdout.trim();
+  const script = path.join(path.dirname(await realpath(bin)), 'scripts', 'updateUID.Dockerfile');
+  const dockerfile = path.join(dir, 'updateUID.Dockerfile-0.89.0');
+  await copyFile(script, dockerfile);
+  const empty = await mkdtemp(path.join(dir, 'empty-folder-'));
+  const platform = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const argv = ['build', '-f', dockerfile, '-t', 'vsc-uid-test-uid', '--platform', platform, '--build-arg', `BASE_IMAGE=${images.latest}`, '--build-arg', 'REMOTE_USER=app'];
+  const r = await docker([...argv, '--build-arg', 'NEW_UID=1234', '--build-arg', 'NEW_GID=1235', '--build-arg', 'IMAGE_USER=root', empty]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Updating UID:GID from 1000:1000 to 1234:1235\./);
+  const run = await docker(['run', '--rm', 'vsc-uid-test-uid', 'sh', '-c', 'id app; stat -c %u:%g /home/app; id -u']);
+  assert.equal(run.stdout, 'uid=1234(app) gid=1235(app) groups=1235(app)\n1234:1235\n0\n', run.stderr);
 });

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,6 +50,10 @@ export class ContextStore {
       } catch (err) {
         throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'invalid_argument', `cannot read the build context: ${(err as Error).message}`, { cause: err });
       }
+      // The docker CLI sends a context with a Dockerfile from outside it without padding
+      // or end blocks (Docker's own reader does not mind); GNU tar needs them.
+      const { size } = await stat(file);
+      await appendFile(file, Buffer.alloc((512 - (size % 512)) % 512 + 1024));
       const digest = hash.digest('hex');
       const dir = path.join(this.root, digest);
       this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
