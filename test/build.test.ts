@@ -348,3 +348,26 @@ test("the reference CLI's updateUID.Dockerfile, built as the reference builds it
   const run = await docker(['run', '--rm', 'vsc-uid-test-uid', 'sh', '-c', 'id app; stat -c %u:%g /home/app; id -u']);
   assert.equal(run.stdout, 'uid=1234(app) gid=1235(app) groups=1235(app)\n1234:1235\n0\n', run.stderr);
 });
+
+test("the reference CLI's features build (non-BuildKit path): devcontainer build with a local feature against Berth's docker.sock", async () => {
+  const anchors = [path.join(__dirname, '..', '..', '..', 'shared', 'anchors'), path.join(__dirname, '..', '..', '..', '..', 'shared', 'anchors')].find((d) => existsSync(path.join(d, 'reference-cli.sh')));
+  assert.ok(anchors, '../shared/anchors/reference-cli.sh is needed');
+  const bin = (await exec('bash', [path.join(anchors, 'reference-cli.sh')], { timeout: 300_000 })).stdout.trim();
+  const ws = await context({
+    '.devcontainer/devcontainer.json': JSON.stringify({ image: images.latest, features: { './hello': { greeting: 'hey' } }, remoteUser: 'app' }),
+    '.devcontainer/hello/devcontainer-feature.json': JSON.stringify({ id: 'hello', version: '1.0.0', name: 'Hello', options: { greeting: { type: 'string', default: 'hi' } }, containerEnv: { HELLO_FEATURE: 'yes' } }),
+    '.devcontainer/hello/install.sh': '#!/bin/sh\nset -e\necho "$GREETING from the feature as $_REMOTE_USER" > /etc/hello.txt\n',
+  });
+  await runChecked(['chmod', '+x', path.join(ws, '.devcontainer/hello/install.sh')]);
+  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
+  const r = await exec(bin, ['build', '--workspace-folder', ws, '--image-name', 'featured:1', '--log-level', 'debug'], { env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }).then(
+    (o) => ({ code: 0, stdout: o.stdout, stderr: o.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>)['outcome'], 'success', r.stdout);
+  const run = await docker(['run', '--rm', 'featured:1', 'sh', '-c', 'cat /etc/hello.txt; echo $HELLO_FEATURE']);
+  assert.equal(run.stdout, 'hey from the feature as app\nyes\n', run.stderr);
+  const inspect = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "devcontainer.metadata"}}', 'featured:1']);
+  assert.match(inspect.stdout, /"id":"\.\/hello"/);
+});
