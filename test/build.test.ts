@@ -210,14 +210,16 @@ FROM \${BASE}
 COPY --from=builder /out.txt /final/out.txt
 COPY --from=0 /out.txt /final/zero.txt
 RUN echo "[$GREETING]" > /final/scope.txt
+ARG BASE
+COPY --from=\${BASE} /etc/passwd /final/passwd
 `;
 
-test('multi-stage: COPY --from a stage by name and index, ARG scoping, --target', async () => {
+test('multi-stage: COPY --from a stage by name and index and from an image, ARG scoping, --target', async () => {
   const ctx = await context({ Dockerfile: MULTI_STAGE });
   const full = await built(ctx, ['-t', 'multi:full', '--build-arg', 'LOCAL=cli']);
-  const out = await sh(String(full['id']), 'cat /final/out.txt /final/zero.txt /final/scope.txt; test ! -e /other.txt && test ! -e /out.txt && echo clean');
+  const out = await sh(String(full['id']), 'cat /final/out.txt /final/zero.txt /final/scope.txt; test ! -e /other.txt && test ! -e /out.txt && echo clean; cmp /final/passwd /etc/passwd && echo from-image');
   // Global ARGs reach FROM lines; inside a stage only when declared again; build args override defaults.
-  assert.equal(out, 'hello cli unset\nhello cli unset\n[]\nclean\n');
+  assert.equal(out, 'hello cli unset\nhello cli unset\n[]\nclean\nfrom-image\n');
   const target = await built(ctx, ['-t', 'multi:builder', '--target', 'builder', '--build-arg', 'GREETING=hi']);
   assert.equal(await sh(String(target['id']), 'cat /out.txt; test ! -e /final && echo no-final'), 'hi local-default unset\nno-final\n');
   const unknown = await build(ctx, ['--target', 'nope']);

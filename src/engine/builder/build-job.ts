@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
+import type { Platform } from '../../api/types/oci';
 import { BerthError, notYet, toBerthError } from '../../common/errors';
 import { resolveUser } from '../oci/user';
 import type { BuilderDeps } from './builder';
@@ -98,11 +99,14 @@ export class BuildJob {
     if (name.toLowerCase() === 'scratch') return scratchState();
     const earlier = this.dockerfile.stages.find((s) => s.index < stage.index && s.name === name.toLowerCase());
     if (earlier) return this.stageStates.get(earlier.index) ?? scratchState();
-    return fromImage(await this.image(name));
+    const platformFlag = stage.from.flags.get('platform');
+    const platform = platformFlag ? platformOf(shellExpand(platformFlag, this.metaArgs, this.dockerfile.escape)) : undefined;
+    return fromImage(await this.image(name, platform));
   }
 
-  private async image(name: string): Promise<ImageRecord> {
-    const signal = this.run.signal ? { signal: this.run.signal } : {};
+  /** A stored image, else pulled (always pulled with --pull); `platform` picks from a multi-platform image. */
+  private async image(name: string, platform?: Platform): Promise<ImageRecord> {
+    const signal = { ...(this.run.signal ? { signal: this.run.signal } : {}), ...(platform ? { platform } : {}) };
     if (!this.options.pull) {
       try {
         return await this.deps.images.get(name);
@@ -320,6 +324,13 @@ async function ownerIn(rootfs: string, spec: string): Promise<{ uid: number; gid
     const u = await resolveUser(rootfs, user);
     return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
   }
+}
+
+/** "os/arch[/variant]" (FROM --platform). */
+function platformOf(text: string): Platform {
+  const [os, architecture, variant, ...rest] = text.split('/');
+  if (!os || !architecture || rest.length > 0) throw new BerthError('invalid_argument', `--platform must look like os/arch[/variant] (got "${text}")`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
 const stateLabel = (s: BuildState): string => stateId(s).slice(0, 12);
