@@ -373,3 +373,40 @@ test("the reference CLI's features build (non-BuildKit path): devcontainer build
   const inspect = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "devcontainer.metadata"}}', 'featured:1']);
   assert.match(inspect.stdout, /"id":"\.\/hello"/);
 });
+
+test('the native (plain copy) snapshotter: RUN and COPY layers from tree comparison, whiteouts, the cache', async () => {
+  const nativeSocket = path.join(dir, 'run-native', 'berth.sock');
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data-native'), '--socket', nativeSocket, '--snapshotter', 'native']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const native = new ApiClient({ socketPath: nativeSocket });
+  try {
+    assert.equal((await native.call('info')).snapshotter, 'native');
+    assert.equal((await runBerth(['pull', images.latest, '--socket', nativeSocket])).code, 0);
+    const ctx = await context({
+      Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN mkdir -p /gone /kept && echo x > /gone/f && echo k > /kept/k && ln -s /kept/k /link\nWORKDIR /work\nCOPY a.txt ./\nRUN rm -rf /gone && echo changed > /kept/k && chmod 600 /kept/k\nWORKDIR /work\n',
+      'a.txt': 'a\n',
+    });
+    const build = async (): Promise<Record<string, unknown>> => {
+      const b = await runBerth(['build', ctx, '--socket', nativeSocket, '--build-arg', `BASE=${images.latest}`]);
+      assert.equal(b.code, 0, b.stdout + b.stderr);
+      return singleJson(b.stdout);
+    };
+    const cold = await build();
+    // RUN, WORKDIR (creates /work), COPY, RUN; the second WORKDIR changes nothing.
+    assert.equal(cold['layersWritten'], 4);
+    const image = await native.call('imageInspect', { params: { name: String(cold['id']) } });
+    const base = await native.call('imageInspect', { params: { name: images.latest } });
+    assert.equal(image.layers.length, base.layers.length + 4);
+    const warm = await build();
+    assert.deepEqual([warm['id'], warm['layersWritten'], warm['containersCreated']], [cold['id'], 0, 0]);
+    const { id } = await native.call('containerCreate', { body: { image: String(cold['id']), entrypoint: ['/bin/sh', '-c'], cmd: ['pwd; cat a.txt /link; stat -c %a /kept/k; test ! -e /gone && echo gone'] } });
+    await native.call('containerStart', { params: { id } });
+    assert.equal((await native.call('containerWait', { params: { id } })).exitCode, 0);
+    let out = '';
+    for await (const l of native.stream('containerLogs', { params: { id } })) out += `${l.line}\n`;
+    await native.call('containerRemove', { params: { id }, query: { force: 'true' } });
+    assert.equal(out, '/work\na\nchanged\n600\ngone\n');
+  } finally {
+    await runBerth(['engine', 'stop', '--socket', nativeSocket]);
+  }
+});

@@ -1,12 +1,14 @@
 /**
- * The changes of a build step as an OCI layer: the overlay upper directory
- * of the step's snapshot, walked in name order, written as a tar stream.
- * Overlay whiteouts (0/0 character devices) become `.wh.<name>` entries,
- * opaque directories (`trusted.overlay.opaque=y`) a `.wh..wh..opq` entry;
- * hard links within the layer stay links. The content store gets the plain
+ * The changes of a build step as an OCI layer, written as a tar stream in
+ * name order. Overlay: the upper directory of the step's snapshot; its
+ * whiteouts (0/0 character devices) become `.wh.<name>` entries, opaque
+ * directories (`trusted.overlay.opaque=y`) a `.wh..wh..opq` entry. Native
+ * (plain copies): the step's tree compared with its parent's (type, mode,
+ * owner, size, mtime, link target), what is gone a `.wh.<name>` entry.
+ * Hard links within the layer stay links. The content store gets the plain
  * tar (its digest is the diff id, as Docker's local layers are uncompressed).
  */
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,7 +16,6 @@ import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { MEDIA_TYPES } from '../../api/types/oci';
 import type { LayerRecord } from '../../api/types/images';
-import { notYet } from '../../common/errors';
 import { run } from '../../common/process/spawn';
 import type { ContentStore } from '../content/store';
 import type { ApplyTarget } from '../snapshots/dir-snapshotter';
@@ -22,6 +23,8 @@ import type { ApplyTarget } from '../snapshots/dir-snapshotter';
 export interface DiffOptions {
   /** Paths (relative, no leading slash) to leave out when no lower layer has them: mount points the runtime made. */
   readonly runtimeArtifacts?: readonly string[];
+  /** Native snapshots: the parent's full tree (absent: the step starts from nothing). */
+  readonly parentTree?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -61,6 +64,54 @@ async function fileEntry(p: Pack, h: Headers, file: string): Promise<void> {
   });
 }
 
+/** Writes one entry that is not a whiteout (directories without their content). */
+async function emit(p: Pack, rel: string, full: string, st: Stats, links: Map<string, string>): Promise<void> {
+  if (st.isDirectory()) await entry(p, header(`${rel}/`, st, { type: 'directory' }));
+  else if (st.isSymbolicLink()) await entry(p, header(rel, st, { type: 'symlink', linkname: await readlink(full) }));
+  else if (st.isFile()) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? links.get(key) : undefined;
+    if (first !== undefined) await entry(p, header(rel, st, { type: 'link', linkname: first }));
+    else {
+      if (st.nlink > 1) links.set(key, rel);
+      await fileEntry(p, header(rel, st, { type: 'file', size: st.size }), full);
+    }
+  } else if (st.isFIFO()) await entry(p, header(rel, st, { type: 'fifo' }));
+  // Device nodes and sockets are left out: layers may not carry them.
+}
+
+const FORMAT = 0o170000n;
+
+const same = (a: BigIntStats, b: BigIntStats): boolean =>
+  a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && (a.isDirectory() || (a.size === b.size && a.mtimeNs === b.mtimeNs));
+
+/** Native: the entries of `root` that differ from `parent`, and whiteouts for what `parent` has and `root` lacks. */
+async function walkCompare(root: string, parent: string | undefined, p: Pack, options: DiffOptions): Promise<void> {
+  const skip = new Set(options.runtimeArtifacts ?? []);
+  const links = new Map<string, string>();
+  const visit = async (rel: string, parentHas: boolean): Promise<void> => {
+    options.signal?.throwIfAborted();
+    const names = new Set(await readdir(path.join(root, rel)));
+    const old = parentHas && parent ? new Set(await readdir(path.join(parent, rel)).catch(() => [] as string[])) : new Set<string>();
+    for (const name of [...new Set([...names, ...old])].sort()) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const full = path.join(root, childRel);
+      if (!names.has(name)) {
+        await entry(p, { name: `${rel ? `${rel}/` : ''}.wh.${name}`, type: 'file', mode: 0o600, size: 0, mtime: new Date() });
+        continue;
+      }
+      const st = await lstat(full, { bigint: true });
+      const before = parent && old.has(name) ? await lstat(path.join(parent, childRel), { bigint: true }) : undefined;
+      if (!before && skip.has(childRel)) continue;
+      const changed = !before || !same(st, before) || (st.isSymbolicLink() && (await readlink(full)) !== (await readlink(path.join(parent ?? '', childRel))));
+      if (changed) await emit(p, childRel, full, await lstat(full), links);
+      if (st.isDirectory()) await visit(childRel, before !== undefined && (st.mode & FORMAT) === (before.mode & FORMAT));
+    }
+  };
+  await visit('', parent !== undefined);
+  p.finalize();
+}
+
 /** Writes the entries of the upper directory into `p` (and finalizes it). */
 async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions): Promise<void> {
   const root = target.dir;
@@ -77,23 +128,10 @@ async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions): Pr
       if (isWhiteout(st)) {
         await entry(p, header(`${rel ? `${rel}/` : ''}.wh.${name}`, st, { type: 'file', mode: 0o600 }));
       } else if (st.isDirectory()) {
-        await entry(p, header(`${childRel}/`, st, { type: 'directory' }));
+        await emit(p, childRel, full, st, links);
         if (opaque.has(childRel)) await entry(p, header(`${childRel}/.wh..wh..opq`, st, { type: 'file', mode: 0o600 }));
         await visit(childRel);
-      } else if (st.isSymbolicLink()) {
-        await entry(p, header(childRel, st, { type: 'symlink', linkname: await readlink(full) }));
-      } else if (st.isFile()) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? links.get(key) : undefined;
-        if (first !== undefined) await entry(p, header(childRel, st, { type: 'link', linkname: first }));
-        else {
-          if (st.nlink > 1) links.set(key, childRel);
-          await fileEntry(p, header(childRel, st, { type: 'file', size: st.size }), full);
-        }
-      } else if (st.isFIFO()) {
-        await entry(p, header(childRel, st, { type: 'fifo' }));
-      }
-      // Device nodes and sockets are left out: layers may not carry them.
+      } else await emit(p, childRel, full, st, links);
     }
   };
   await visit('');
@@ -105,10 +143,10 @@ async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions): Pr
  * `content`; returns the layer record's parts (the chain id is the caller's).
  */
 export async function storeDiff(content: ContentStore, target: ApplyTarget, options: DiffOptions = {}): Promise<Omit<LayerRecord, 'chainId'>> {
-  if (target.mode !== 'overlay') throw notYet('building with the native (plain copy) snapshotter', 6);
   const p = tarPack();
   const out = new PassThrough();
-  const writing = walkUpper(target, p, options).catch((err: unknown) => {
+  const walk = target.mode === 'overlay' ? walkUpper(target, p, options) : walkCompare(target.dir, options.parentTree, p, options);
+  const writing = walk.catch((err: unknown) => {
     p.destroy(err as Error);
     throw err;
   });

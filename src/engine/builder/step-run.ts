@@ -15,6 +15,7 @@ import { type BuildState, runtimeConfig, stateId, topChain } from './build-state
 import { mkdirIn } from './copy-files';
 import { storeDiff } from './layer-diff';
 import type { StepImages } from './step-images';
+import { withParentTree } from './work-root';
 
 /** Mount points the runtime creates when the image lacks them; never part of a layer. */
 const RUNTIME_ARTIFACTS = ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', '.dockerenv'];
@@ -79,7 +80,9 @@ export async function runStep(deps: RunDeps, state: BuildState, step: RunStep): 
       const { exitCode } = await deps.containers.wait(record.id, signal);
       if (exitCode !== 0) throw new RunFailed(exitCode, tail, step.argv);
       const target = await deps.snapshotter.applyTarget(snapshotKey(record.id));
-      return await storeDiff(deps.content, target, { runtimeArtifacts: RUNTIME_ARTIFACTS, ...signal });
+      return await withParentTree(deps.snapshotter, target.mode, topChain(state), (parentTree) =>
+        storeDiff(deps.content, target, { runtimeArtifacts: RUNTIME_ARTIFACTS, ...(parentTree ? { parentTree } : {}), ...signal }),
+      );
     } finally {
       await deps.containers.remove(record.id, { force: true, volumes: true });
     }
