@@ -410,3 +410,31 @@ test('the native (plain copy) snapshotter: RUN and COPY layers from tree compari
     await runBerth(['engine', 'stop', '--socket', nativeSocket]);
   }
 });
+
+test('here-documents: RUN <<EOF as the script, a command reading one, COPY <<EOF with and without expansion', async () => {
+  const ctx = await context({
+    Dockerfile: [
+      'ARG BASE',
+      'FROM ${BASE}',
+      'ENV WHO=world',
+      'RUN <<EOF',
+      'echo "script for $WHO" > /script.txt',
+      'echo second line >> /script.txt',
+      'EOF',
+      'RUN cat > /stdin.txt <<"END" && echo done >> /stdin.txt',
+      'kept $WHO',
+      'END',
+      'COPY <<EOT /copied.txt',
+      'hello $WHO',
+      'EOT',
+      "COPY <<-'RAW' /raw.txt",
+      '\tliteral $WHO',
+      'RAW',
+      '',
+    ].join('\n'),
+  });
+  const r = await built(ctx);
+  assert.equal(await sh(String(r['id']), 'cat /script.txt /stdin.txt /copied.txt /raw.txt'), 'script for world\nsecond line\nkept $WHO\ndone\nhello world\nliteral $WHO\n');
+  const again = await built(ctx);
+  assert.equal(again['id'], r['id']);
+});

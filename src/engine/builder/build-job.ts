@@ -4,6 +4,8 @@
  * build args in scope and the content it reads) or executed. Failures name
  * the Dockerfile line and instruction.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
@@ -170,7 +172,8 @@ export class BuildJob {
     }
     if (ins.keyword === 'CMD') scope.cmdSet = true;
     const copy = ins.keyword === 'COPY' || ins.keyword === 'ADD' ? await this.copyPlan(ins, state, scope) : undefined;
-    const key = cacheKey({ parent: stateId(state), instruction: ins.text, args: this.argEnv(scope), content: copy?.content ?? '' });
+    const instruction = ins.heredocs ? JSON.stringify([ins.text, ins.args]) : ins.text;
+    const key = cacheKey({ parent: stateId(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
       const hit = await this.parts.cache.get(key);
       if (hit) {
@@ -232,7 +235,7 @@ export class BuildJob {
   /** What a COPY or ADD reads: its root, its sources, their content digest. */
   private async copyPlan(ins: Instruction, state: BuildState, scope: StageScope): Promise<CopyPlan> {
     const vars = this.vars(state, scope);
-    const words = ins.json ?? shellWords(ins.args, vars, this.dockerfile.escape);
+    const words = ins.json ?? shellWords(ins.heredocs ? (ins.args.split('\n')[0] ?? '') : ins.args, vars, this.dockerfile.escape);
     if (words.length < 2) throw new BerthError('invalid_argument', `${ins.keyword} requires at least two arguments`);
     const patterns = words.slice(0, -1);
     const rawDest = words.at(-1) ?? '';
@@ -241,6 +244,16 @@ export class BuildJob {
     if (patterns.some((p) => /^https?:\/\//.test(p))) {
       if (ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
       throw notYet('ADD from a URL', 6);
+    }
+    const docs = patterns.map((p) => /^<<-?(.+)$/.exec(p)?.[1]);
+    if (ins.heredocs && docs.some((d) => d !== undefined)) {
+      if (docs.some((d) => d === undefined)) throw new BerthError('invalid_argument', `${ins.keyword} cannot mix here-documents and other sources`);
+      const files = docs.map((name) => {
+        const doc = ins.heredocs?.find((h) => h.name === name);
+        if (!doc) throw new BerthError('invalid_argument', `no here-document named ${name ?? ''}`);
+        return { name: doc.name, content: doc.quoted ? doc.content : shellExpand(doc.content, vars, this.dockerfile.escape) };
+      });
+      return { from: { kind: 'inline', files }, sources: [], patterns: files.map((f) => f.name), dest, content: JSON.stringify(files) };
     }
     const from = ins.flags.get('from');
     if (from === undefined) {
@@ -289,7 +302,9 @@ export class BuildJob {
     const layer =
       from.kind === 'context'
         ? await this.parts.work.change(state, (rootfs) => fill(rootfs, from.root, plan.sources), signal)
-        : await this.parts.work.withView(
+        : from.kind === 'inline'
+          ? await withInlineFiles(from.files, (root, sources) => this.parts.work.change(state, (rootfs) => fill(rootfs, root, sources), signal))
+          : await this.parts.work.withView(
             from.state,
             async (dir) => {
               const root = plainRoot(dir);
@@ -305,8 +320,24 @@ export class BuildJob {
   }
 }
 
+/** Here-documents of a COPY as files (mode 0644) in a scratch directory. */
+async function withInlineFiles<T>(files: readonly { name: string; content: string }[], fn: (root: SourceRoot, sources: Source[]) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-heredoc-'));
+  try {
+    for (const f of files) await writeFile(path.join(dir, path.basename(f.name)), f.content, { mode: 0o644 });
+    const root = plainRoot(dir);
+    const sources = (await Promise.all(files.map((f) => matchSources(root, path.basename(f.name))))).flat();
+    return await fn(root, sources);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 interface CopyPlan {
-  readonly from: { readonly kind: 'context'; readonly root: SourceRoot } | { readonly kind: 'state'; readonly state: BuildState };
+  readonly from:
+    | { readonly kind: 'context'; readonly root: SourceRoot }
+    | { readonly kind: 'state'; readonly state: BuildState }
+    | { readonly kind: 'inline'; readonly files: readonly { name: string; content: string }[] };
   readonly sources: readonly Source[];
   readonly patterns: readonly string[];
   readonly dest: string;

@@ -61,6 +61,10 @@ export class Builder {
       if (name.startsWith('.upload-')) await rm(path.join(this.deps.root, 'contexts', name), { recursive: true, force: true });
     }
     await this.work.cleanupStale();
+    // RUN containers of builds a killed daemon left behind.
+    for (const c of await this.deps.containers.list({ all: true, label: ['berth.build'] })) {
+      await this.deps.containers.remove(c.id, { force: true, volumes: true }).catch((err: unknown) => this.deps.logger.warn('cannot remove a stale build container', { id: c.id, error: String(err) }));
+    }
   }
 
   /** Builds from a context sent as a tar stream (plain or gzip). */
