@@ -3,7 +3,8 @@
  * real runc/crun, the berth CLI and the docker CLI. Dockerfiles of every
  * instruction are built and their images checked inside containers and by
  * their config and history; multi-stage, ARG scoping, .dockerignore,
- * --chown to a user made by RUN, the layer cache, failing RUNs, and
+ * --chown to a user made by RUN, the layer cache, failing RUNs, here-documents,
+ * the native snapshotter, the reference CLI's UID and features builds, and
  * `docker build` (classic builder) through the Docker API.
  */
 import assert from 'node:assert/strict';
