@@ -11,16 +11,66 @@
  * few contexts are kept; builds never change them.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../../common/errors';
 import { runChecked } from '../../common/process/spawn';
 import { decompressLayer } from '../snapshots/decompress';
 
 const KEEP = 8;
+/** Contexts up to this size stay in memory until they are known to be new. */
+const IN_MEMORY = 64 * 1024 * 1024;
+
+/** A sink that keeps what it gets in memory, spilling to `file` past IN_MEMORY (or when asked). */
+class Spool extends Writable {
+  private chunks: Buffer[] | undefined = [];
+  private out: FileHandle | undefined;
+  /** The file has content already (opened again: append). */
+  private spilled = false;
+  size = 0;
+
+  constructor(private readonly file: string) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.size += chunk.length;
+    if (this.chunks && this.size <= IN_MEMORY) {
+      this.chunks.push(chunk);
+      return done();
+    }
+    this.toFile()
+      .then(async () => void (await this.out?.write(chunk)))
+      .then(() => done(), done);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    done();
+  }
+
+  /** Everything received so far (and what follows) goes to the file, which is then complete once the stream ended. */
+  async toFile(): Promise<void> {
+    if (!this.out) {
+      this.out = await open(this.file, this.spilled ? 'a' : 'w', 0o600);
+      this.spilled = true;
+    }
+    const pending = this.chunks ?? [];
+    this.chunks = undefined;
+    for (const c of pending) await this.out.write(c);
+    if (this.writableFinished) {
+      await this.out.close();
+      this.out = undefined;
+    }
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    const closing = this.out?.close();
+    this.out = undefined;
+    (closing ?? Promise.resolve()).then(() => done(err), () => done(err));
+  }
+}
 
 export interface UploadedContext {
   readonly dir: string;
@@ -45,20 +95,21 @@ export class ContextStore {
           done(null, chunk);
         },
       });
+      const spool = new Spool(file);
       try {
-        await pipeline(decompressLayer('build context', body, signal), hasher, createWriteStream(file), signal ? { signal } : {});
+        await pipeline(decompressLayer('build context', body, signal), hasher, spool, signal ? { signal } : {});
       } catch (err) {
         throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'invalid_argument', `cannot read the build context: ${(err as Error).message}`, { cause: err });
       }
-      // The docker CLI sends a context with a Dockerfile from outside it without padding
-      // or end blocks (Docker's own reader does not mind); GNU tar needs them.
-      const { size } = await stat(file);
-      await appendFile(file, Buffer.alloc((512 - (size % 512)) % 512 + 1024));
       const digest = hash.digest('hex');
       const dir = path.join(this.root, digest);
       this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
       try {
         if (!(await stat(dir).catch(() => undefined))) {
+          await spool.toFile();
+          // The docker CLI sends a context with a Dockerfile from outside it without padding
+          // or end blocks (Docker's own reader does not mind); GNU tar needs them.
+          await appendFile(file, Buffer.alloc(((512 - (spool.size % 512)) % 512) + 1024));
           const into = path.join(tmp, 'ctx');
           await mkdir(into);
           await runChecked(['tar', '-x', '-p', '--no-same-owner', '--delay-directory-restore', '-C', into, '-f', file], signal ? { signal } : {}).catch((err: unknown) => {
