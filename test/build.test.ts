@@ -119,6 +119,35 @@ ENTRYPOINT ["/bin/sh", "-c"]
 CMD ["cat /app/env.txt"]
 `;
 
+const EVERY_CHECK = [
+  'cat /app/env.txt /app/hello.txt /app/exec.txt',
+  'find /data | sort',
+  'stat -c "%a %u:%g" /data/secret /data/a.txt',
+  'ls /globbed',
+  'cat /unpacked/inside.txt /added/hello.txt',
+  'test ! -e /gone && echo gone',
+  'id -u',
+].join(' && ');
+const EVERY_EXPECTED = [
+  '1 two words 1-x',
+  'hello',
+  'exec form',
+  '/data',
+  '/data/a.txt',
+  '/data/nested',
+  '/data/nested/b.txt',
+  '/data/secret',
+  '600 0:0',
+  '644 0:0',
+  'one.txt',
+  'two.txt',
+  'from the archive',
+  'hello',
+  'gone',
+  '1000',
+  '',
+].join('\n');
+
 test('every instruction: filesystem, config and history of the image', async () => {
   const ctx = await context({
     Dockerfile: EVERY_INSTRUCTION,
@@ -163,40 +192,11 @@ test('every instruction: filesystem, config and history of the image', async () 
   assert.equal(image.config.rootfs.diff_ids.length, image.layers.length);
 
   // The image's own command (entrypoint + cmd) as the image's user.
-  const out = await sh(
-    image.id,
-    [
-      'cat /app/env.txt /app/hello.txt /app/exec.txt',
-      'find /data | sort',
-      'stat -c "%a %u:%g" /data/secret /data/a.txt',
-      'ls /globbed',
-      'cat /unpacked/inside.txt /added/hello.txt',
-      'test ! -e /gone && echo gone',
-      'id -u',
-    ].join(' && '),
-  );
-  assert.equal(
-    out,
-    [
-      '1 two words 1-x',
-      'hello',
-      'exec form',
-      '/data',
-      '/data/a.txt',
-      '/data/nested',
-      '/data/nested/b.txt',
-      '/data/secret',
-      '600 0:0',
-      '644 0:0',
-      'one.txt',
-      'two.txt',
-      'from the archive',
-      'hello',
-      'gone',
-      '1000',
-      '',
-    ].join('\n'),
-  );
+  assert.equal(await sh(image.id, EVERY_CHECK), EVERY_EXPECTED);
+  // The layers as blobs: pushed here, pulled (and unpacked from the blobs) by the native engine's test below.
+  await client.call('imageTag', { params: { name: 'every:1' }, body: { target: `${registry.host}/built/every:1` } });
+  const pushed = await runBerth(['push', `${registry.host}/built/every:1`, '--socket', socket]);
+  assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
 });
 
 const MULTI_STAGE = `ARG GREETING=hello
@@ -407,6 +407,16 @@ test('the native (plain copy) snapshotter: RUN and COPY layers from tree compari
     for await (const l of native.stream('containerLogs', { params: { id } })) out += `${l.line}\n`;
     await native.call('containerRemove', { params: { id }, query: { force: 'true' } });
     assert.equal(out, '/work\na\nchanged\n600\ngone\n');
+    // The image of the first test, pushed from the overlay engine, unpacked here from its blobs.
+    const pulled = await runBerth(['pull', `${registry.host}/built/every:1`, '--socket', nativeSocket]);
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr);
+    const c = await native.call('containerCreate', { body: { image: `${registry.host}/built/every:1`, entrypoint: ['/bin/sh', '-c'], cmd: [EVERY_CHECK] } });
+    await native.call('containerStart', { params: { id: c.id } });
+    assert.equal((await native.call('containerWait', { params: { id: c.id } })).exitCode, 0);
+    let every = '';
+    for await (const l of native.stream('containerLogs', { params: { id: c.id } })) every += `${l.line}\n`;
+    await native.call('containerRemove', { params: { id: c.id }, query: { force: 'true' } });
+    assert.equal(every, EVERY_EXPECTED);
   } finally {
     await runBerth(['engine', 'stop', '--socket', nativeSocket]);
   }

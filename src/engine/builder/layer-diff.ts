@@ -28,6 +28,11 @@ export interface DiffOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What the walks report: whether anything of the tree was left out of the layer. */
+interface WalkState {
+  leftOut: boolean;
+}
+
 /** Directories of `root` with `trusted.overlay.opaque=y`, relative. */
 async function opaqueDirs(root: string, signal?: AbortSignal): Promise<Set<string>> {
   const r = await run(['getfattr', '-R', '-P', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', root], signal ? { signal } : {});
@@ -65,7 +70,7 @@ async function fileEntry(p: Pack, h: Headers, file: string): Promise<void> {
 }
 
 /** Writes one entry that is not a whiteout (directories without their content). */
-async function emit(p: Pack, rel: string, full: string, st: Stats, links: Map<string, string>): Promise<void> {
+async function emit(p: Pack, rel: string, full: string, st: Stats, links: Map<string, string>, ws: WalkState): Promise<void> {
   if (st.isDirectory()) await entry(p, header(`${rel}/`, st, { type: 'directory' }));
   else if (st.isSymbolicLink()) await entry(p, header(rel, st, { type: 'symlink', linkname: await readlink(full) }));
   else if (st.isFile()) {
@@ -78,6 +83,7 @@ async function emit(p: Pack, rel: string, full: string, st: Stats, links: Map<st
     }
   } else if (st.isFIFO()) await entry(p, header(rel, st, { type: 'fifo' }));
   // Device nodes and sockets are left out: layers may not carry them.
+  else ws.leftOut = true;
 }
 
 const FORMAT = 0o170000n;
@@ -86,7 +92,7 @@ const same = (a: BigIntStats, b: BigIntStats): boolean =>
   a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && (a.isDirectory() || (a.size === b.size && a.mtimeNs === b.mtimeNs));
 
 /** Native: the entries of `root` that differ from `parent`, and whiteouts for what `parent` has and `root` lacks. */
-async function walkCompare(root: string, parent: string | undefined, p: Pack, options: DiffOptions): Promise<void> {
+async function walkCompare(root: string, parent: string | undefined, p: Pack, options: DiffOptions, ws: WalkState): Promise<void> {
   const skip = new Set(options.runtimeArtifacts ?? []);
   const links = new Map<string, string>();
   const visit = async (rel: string, parentHas: boolean): Promise<void> => {
@@ -102,9 +108,12 @@ async function walkCompare(root: string, parent: string | undefined, p: Pack, op
       }
       const st = await lstat(full, { bigint: true });
       const before = parent && old.has(name) ? await lstat(path.join(parent, childRel), { bigint: true }) : undefined;
-      if (!before && skip.has(childRel)) continue;
+      if (!before && skip.has(childRel)) {
+        ws.leftOut = true;
+        continue;
+      }
       const changed = !before || !same(st, before) || (st.isSymbolicLink() && (await readlink(full)) !== (await readlink(path.join(parent ?? '', childRel))));
-      if (changed) await emit(p, childRel, full, await lstat(full), links);
+      if (changed) await emit(p, childRel, full, await lstat(full), links, ws);
       if (st.isDirectory()) await visit(childRel, before !== undefined && (st.mode & FORMAT) === (before.mode & FORMAT));
     }
   };
@@ -113,7 +122,7 @@ async function walkCompare(root: string, parent: string | undefined, p: Pack, op
 }
 
 /** Writes the entries of the upper directory into `p` (and finalizes it). */
-async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions): Promise<void> {
+async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions, ws: WalkState): Promise<void> {
   const root = target.dir;
   const opaque = await opaqueDirs(root, options.signal);
   const skip = new Set(options.runtimeArtifacts ?? []);
@@ -124,14 +133,17 @@ async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions): Pr
       const childRel = rel ? `${rel}/${name}` : name;
       const full = path.join(root, childRel);
       const st = await lstat(full);
-      if (skip.has(childRel) && !(await inLowers(target.lowers, childRel))) continue;
+      if (skip.has(childRel) && !(await inLowers(target.lowers, childRel))) {
+        ws.leftOut = true;
+        continue;
+      }
       if (isWhiteout(st)) {
         await entry(p, header(`${rel ? `${rel}/` : ''}.wh.${name}`, st, { type: 'file', mode: 0o600 }));
       } else if (st.isDirectory()) {
-        await emit(p, childRel, full, st, links);
+        await emit(p, childRel, full, st, links, ws);
         if (opaque.has(childRel)) await entry(p, header(`${childRel}/.wh..wh..opq`, st, { type: 'file', mode: 0o600 }));
         await visit(childRel);
-      } else await emit(p, childRel, full, st, links);
+      } else await emit(p, childRel, full, st, links, ws);
     }
   };
   await visit('');
@@ -142,10 +154,17 @@ async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions): Pr
  * Stores the changes of `target` (an active snapshot) as a layer blob in
  * `content`; returns the layer record's parts (the chain id is the caller's).
  */
-export async function storeDiff(content: ContentStore, target: ApplyTarget, options: DiffOptions = {}): Promise<Omit<LayerRecord, 'chainId'>> {
+export interface StoredDiff {
+  readonly layer: Omit<LayerRecord, 'chainId'>;
+  /** The layer holds all of the snapshot's changes (nothing was left out): the snapshot can be committed as the layer. */
+  readonly exact: boolean;
+}
+
+export async function storeDiff(content: ContentStore, target: ApplyTarget, options: DiffOptions = {}): Promise<StoredDiff> {
+  const ws: WalkState = { leftOut: false };
   const p = tarPack();
   const out = new PassThrough();
-  const walk = target.mode === 'overlay' ? walkUpper(target, p, options) : walkCompare(target.dir, options.parentTree, p, options);
+  const walk = target.mode === 'overlay' ? walkUpper(target, p, options, ws) : walkCompare(target.dir, options.parentTree, p, options, ws);
   const writing = walk.catch((err: unknown) => {
     p.destroy(err as Error);
     throw err;
@@ -156,5 +175,5 @@ export async function storeDiff(content: ContentStore, target: ApplyTarget, opti
     writing,
   ]);
   // An uncompressed layer: the blob's digest is its diff id.
-  return { digest: stored.digest, mediaType: MEDIA_TYPES.ociLayer, size: stored.size, diffId: stored.digest };
+  return { layer: { digest: stored.digest, mediaType: MEDIA_TYPES.ociLayer, size: stored.size, diffId: stored.digest }, exact: !ws.leftOut };
 }

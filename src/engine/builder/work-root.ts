@@ -83,7 +83,7 @@ export class WorkRoots {
         await rm(dir, { recursive: true, force: true });
       }
       const target = await this.snapshotter.applyTarget(key);
-      const layer = await withParentTree(this.snapshotter, target.mode, topChain(state), (parentTree) =>
+      const { layer } = await withParentTree(this.snapshotter, target.mode, topChain(state), (parentTree) =>
         storeDiff(this.content, target, { ...(parentTree ? { parentTree } : {}), ...(signal ? { signal } : {}) }),
       );
       if (layer.size === EMPTY_TAR) return undefined;
