@@ -33,16 +33,23 @@ interface WalkState {
   leftOut: boolean;
 }
 
-/** Directories of `root` with `trusted.overlay.opaque=y`, relative. */
-async function opaqueDirs(root: string, signal?: AbortSignal): Promise<Set<string>> {
-  const r = await run(['getfattr', '-R', '-P', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', root], signal ? { signal } : {});
-  const out = new Set<string>();
+/**
+ * Directories of `root` with `trusted.overlay.opaque=y`, and files with file
+ * capabilities (`security.capability`), relative. Capabilities are not
+ * written into built layers yet: a step with them is unpacked from its layer
+ * (so the local image and a pushed one agree).
+ */
+async function markedPaths(root: string, signal?: AbortSignal): Promise<{ opaque: Set<string>; capabilities: Set<string> }> {
+  const r = await run(['getfattr', '-R', '-P', '--absolute-names', '-d', '-m', '^(trusted\\.overlay\\.opaque|security\\.capability)$', root], signal ? { signal } : {});
+  const opaque = new Set<string>();
+  const capabilities = new Set<string>();
   let file = '';
   for (const line of r.stdout.toString('utf8').split('\n')) {
     if (line.startsWith('# file: ')) file = line.slice(8);
-    else if (line.startsWith('trusted.overlay.opaque=') && line.includes('y')) out.add(path.relative(root, file));
+    else if (line.startsWith('trusted.overlay.opaque=') && line.includes('y')) opaque.add(path.relative(root, file));
+    else if (line.startsWith('security.capability=')) capabilities.add(path.relative(root, file));
   }
-  return out;
+  return { opaque, capabilities };
 }
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
@@ -124,7 +131,8 @@ async function walkCompare(root: string, parent: string | undefined, p: Pack, op
 /** Writes the entries of the upper directory into `p` (and finalizes it). */
 async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions, ws: WalkState): Promise<void> {
   const root = target.dir;
-  const opaque = await opaqueDirs(root, options.signal);
+  const { opaque, capabilities } = await markedPaths(root, options.signal);
+  if (capabilities.size > 0) ws.leftOut = true;
   const skip = new Set(options.runtimeArtifacts ?? []);
   const links = new Map<string, string>();
   const visit = async (rel: string): Promise<void> => {
