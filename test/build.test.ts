@@ -3,12 +3,14 @@
  * real runc/crun, the berth CLI and the docker CLI. Dockerfiles of every
  * instruction are built and their images checked inside containers and by
  * their config and history; multi-stage, ARG scoping, .dockerignore,
- * --chown to a user made by RUN, the layer cache, failing RUNs, and
+ * --chown to a user made by RUN, the layer cache, failing RUNs, here-documents,
+ * the native snapshotter, the reference CLI's UID and features builds, and
  * `docker build` (classic builder) through the Docker API.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -117,6 +119,35 @@ ENTRYPOINT ["/bin/sh", "-c"]
 CMD ["cat /app/env.txt"]
 `;
 
+const EVERY_CHECK = [
+  'cat /app/env.txt /app/hello.txt /app/exec.txt',
+  'find /data | sort',
+  'stat -c "%a %u:%g" /data/secret /data/a.txt',
+  'ls /globbed',
+  'cat /unpacked/inside.txt /added/hello.txt',
+  'test ! -e /gone && echo gone',
+  'id -u',
+].join(' && ');
+const EVERY_EXPECTED = [
+  '1 two words 1-x',
+  'hello',
+  'exec form',
+  '/data',
+  '/data/a.txt',
+  '/data/nested',
+  '/data/nested/b.txt',
+  '/data/secret',
+  '600 0:0',
+  '644 0:0',
+  'one.txt',
+  'two.txt',
+  'from the archive',
+  'hello',
+  'gone',
+  '1000',
+  '',
+].join('\n');
+
 test('every instruction: filesystem, config and history of the image', async () => {
   const ctx = await context({
     Dockerfile: EVERY_INSTRUCTION,
@@ -161,40 +192,11 @@ test('every instruction: filesystem, config and history of the image', async () 
   assert.equal(image.config.rootfs.diff_ids.length, image.layers.length);
 
   // The image's own command (entrypoint + cmd) as the image's user.
-  const out = await sh(
-    image.id,
-    [
-      'cat /app/env.txt /app/hello.txt /app/exec.txt',
-      'find /data | sort',
-      'stat -c "%a %u:%g" /data/secret /data/a.txt',
-      'ls /globbed',
-      'cat /unpacked/inside.txt /added/hello.txt',
-      'test ! -e /gone && echo gone',
-      'id -u',
-    ].join(' && '),
-  );
-  assert.equal(
-    out,
-    [
-      '1 two words 1-x',
-      'hello',
-      'exec form',
-      '/data',
-      '/data/a.txt',
-      '/data/nested',
-      '/data/nested/b.txt',
-      '/data/secret',
-      '600 0:0',
-      '644 0:0',
-      'one.txt',
-      'two.txt',
-      'from the archive',
-      'hello',
-      'gone',
-      '1000',
-      '',
-    ].join('\n'),
-  );
+  assert.equal(await sh(image.id, EVERY_CHECK), EVERY_EXPECTED);
+  // The layers as blobs: pushed here, pulled (and unpacked from the blobs) by the native engine's test below.
+  await client.call('imageTag', { params: { name: 'every:1' }, body: { target: `${registry.host}/built/every:1` } });
+  const pushed = await runBerth(['push', `${registry.host}/built/every:1`, '--socket', socket]);
+  assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
 });
 
 const MULTI_STAGE = `ARG GREETING=hello
@@ -209,14 +211,16 @@ FROM \${BASE}
 COPY --from=builder /out.txt /final/out.txt
 COPY --from=0 /out.txt /final/zero.txt
 RUN echo "[$GREETING]" > /final/scope.txt
+ARG BASE
+COPY --from=\${BASE} /etc/passwd /final/passwd
 `;
 
-test('multi-stage: COPY --from a stage by name and index, ARG scoping, --target', async () => {
+test('multi-stage: COPY --from a stage by name and index and from an image, ARG scoping, --target', async () => {
   const ctx = await context({ Dockerfile: MULTI_STAGE });
   const full = await built(ctx, ['-t', 'multi:full', '--build-arg', 'LOCAL=cli']);
-  const out = await sh(String(full['id']), 'cat /final/out.txt /final/zero.txt /final/scope.txt; test ! -e /other.txt && test ! -e /out.txt && echo clean');
+  const out = await sh(String(full['id']), 'cat /final/out.txt /final/zero.txt /final/scope.txt; test ! -e /other.txt && test ! -e /out.txt && echo clean; cmp /final/passwd /etc/passwd && echo from-image');
   // Global ARGs reach FROM lines; inside a stage only when declared again; build args override defaults.
-  assert.equal(out, 'hello cli unset\nhello cli unset\n[]\nclean\n');
+  assert.equal(out, 'hello cli unset\nhello cli unset\n[]\nclean\nfrom-image\n');
   const target = await built(ctx, ['-t', 'multi:builder', '--target', 'builder', '--build-arg', 'GREETING=hi']);
   assert.equal(await sh(String(target['id']), 'cat /out.txt; test ! -e /final && echo no-final'), 'hi local-default unset\nno-final\n');
   const unknown = await build(ctx, ['--target', 'nope']);
@@ -329,4 +333,119 @@ test('docker build (classic builder, DOCKER_BUILDKIT=0) through the Docker API: 
   assert.equal(failed.code, 7, failed.stdout + failed.stderr);
   assert.match(failed.stdout, /docker-side-output/);
   assert.match(failed.stderr, /Dockerfile:3: RUN echo docker-side-output && exit 7: .*returned a non-zero code: 7/);
+});
+
+test("the reference CLI's updateUID.Dockerfile, built as the reference builds it (docker build -f outside the context)", async () => {
+  const anchors = [path.join(__dirname, '..', '..', '..', 'shared', 'anchors'), path.join(__dirname, '..', '..', '..', '..', 'shared', 'anchors')].find((d) => existsSync(path.join(d, 'reference-cli.sh')));
+  assert.ok(anchors, '../shared/anchors/reference-cli.sh is needed');
+  const bin = (await exec('bash', [path.join(anchors, 'reference-cli.sh')], { timeout: 300_000 })).stdout.trim();
+  const script = path.join(path.dirname(await realpath(bin)), 'scripts', 'updateUID.Dockerfile');
+  const dockerfile = path.join(dir, 'updateUID.Dockerfile-0.89.0');
+  await copyFile(script, dockerfile);
+  const empty = await mkdtemp(path.join(dir, 'empty-folder-'));
+  const platform = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const argv = ['build', '-f', dockerfile, '-t', 'vsc-uid-test-uid', '--platform', platform, '--build-arg', `BASE_IMAGE=${images.latest}`, '--build-arg', 'REMOTE_USER=app'];
+  const r = await docker([...argv, '--build-arg', 'NEW_UID=1234', '--build-arg', 'NEW_GID=1235', '--build-arg', 'IMAGE_USER=root', empty]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Updating UID:GID from 1000:1000 to 1234:1235\./);
+  const run = await docker(['run', '--rm', 'vsc-uid-test-uid', 'sh', '-c', 'id app; stat -c %u:%g /home/app; id -u']);
+  assert.equal(run.stdout, 'uid=1234(app) gid=1235(app) groups=1235(app)\n1234:1235\n0\n', run.stderr);
+});
+
+test("the reference CLI's features build (non-BuildKit path): devcontainer build with a local feature against Berth's docker.sock", async () => {
+  const anchors = [path.join(__dirname, '..', '..', '..', 'shared', 'anchors'), path.join(__dirname, '..', '..', '..', '..', 'shared', 'anchors')].find((d) => existsSync(path.join(d, 'reference-cli.sh')));
+  assert.ok(anchors, '../shared/anchors/reference-cli.sh is needed');
+  const bin = (await exec('bash', [path.join(anchors, 'reference-cli.sh')], { timeout: 300_000 })).stdout.trim();
+  const ws = await context({
+    '.devcontainer/devcontainer.json': JSON.stringify({ image: images.latest, features: { './hello': { greeting: 'hey' } }, remoteUser: 'app' }),
+    '.devcontainer/hello/devcontainer-feature.json': JSON.stringify({ id: 'hello', version: '1.0.0', name: 'Hello', options: { greeting: { type: 'string', default: 'hi' } }, containerEnv: { HELLO_FEATURE: 'yes' } }),
+    '.devcontainer/hello/install.sh': '#!/bin/sh\nset -e\necho "$GREETING from the feature as $_REMOTE_USER" > /etc/hello.txt\n',
+  });
+  await runChecked(['chmod', '+x', path.join(ws, '.devcontainer/hello/install.sh')]);
+  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
+  const r = await exec(bin, ['build', '--workspace-folder', ws, '--image-name', 'featured:1', '--log-level', 'debug'], { env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }).then(
+    (o) => ({ code: 0, stdout: o.stdout, stderr: o.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>)['outcome'], 'success', r.stdout);
+  const run = await docker(['run', '--rm', 'featured:1', 'sh', '-c', 'cat /etc/hello.txt; echo $HELLO_FEATURE']);
+  assert.equal(run.stdout, 'hey from the feature as app\nyes\n', run.stderr);
+  const inspect = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "devcontainer.metadata"}}', 'featured:1']);
+  assert.match(inspect.stdout, /"id":"\.\/hello"/);
+});
+
+test('the native (plain copy) snapshotter: RUN and COPY layers from tree comparison, whiteouts, the cache', async () => {
+  const nativeSocket = path.join(dir, 'run-native', 'berth.sock');
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data-native'), '--socket', nativeSocket, '--snapshotter', 'native']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const native = new ApiClient({ socketPath: nativeSocket });
+  try {
+    assert.equal((await native.call('info')).snapshotter, 'native');
+    assert.equal((await runBerth(['pull', images.latest, '--socket', nativeSocket])).code, 0);
+    const ctx = await context({
+      Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN mkdir -p /gone /kept && echo x > /gone/f && echo k > /kept/k && ln -s /kept/k /link\nWORKDIR /work\nCOPY a.txt ./\nRUN rm -rf /gone && echo changed > /kept/k && chmod 600 /kept/k\nWORKDIR /work\n',
+      'a.txt': 'a\n',
+    });
+    const build = async (): Promise<Record<string, unknown>> => {
+      const b = await runBerth(['build', ctx, '--socket', nativeSocket, '--build-arg', `BASE=${images.latest}`]);
+      assert.equal(b.code, 0, b.stdout + b.stderr);
+      return singleJson(b.stdout);
+    };
+    const cold = await build();
+    // RUN, WORKDIR (creates /work), COPY, RUN; the second WORKDIR changes nothing.
+    assert.equal(cold['layersWritten'], 4);
+    const image = await native.call('imageInspect', { params: { name: String(cold['id']) } });
+    const base = await native.call('imageInspect', { params: { name: images.latest } });
+    assert.equal(image.layers.length, base.layers.length + 4);
+    const warm = await build();
+    assert.deepEqual([warm['id'], warm['layersWritten'], warm['containersCreated']], [cold['id'], 0, 0]);
+    const { id } = await native.call('containerCreate', { body: { image: String(cold['id']), entrypoint: ['/bin/sh', '-c'], cmd: ['pwd; cat a.txt /link; stat -c %a /kept/k; test ! -e /gone && echo gone'] } });
+    await native.call('containerStart', { params: { id } });
+    assert.equal((await native.call('containerWait', { params: { id } })).exitCode, 0);
+    let out = '';
+    for await (const l of native.stream('containerLogs', { params: { id } })) out += `${l.line}\n`;
+    await native.call('containerRemove', { params: { id }, query: { force: 'true' } });
+    assert.equal(out, '/work\na\nchanged\n600\ngone\n');
+    // The image of the first test, pushed from the overlay engine, unpacked here from its blobs.
+    const pulled = await runBerth(['pull', `${registry.host}/built/every:1`, '--socket', nativeSocket]);
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr);
+    const c = await native.call('containerCreate', { body: { image: `${registry.host}/built/every:1`, entrypoint: ['/bin/sh', '-c'], cmd: [EVERY_CHECK] } });
+    await native.call('containerStart', { params: { id: c.id } });
+    assert.equal((await native.call('containerWait', { params: { id: c.id } })).exitCode, 0);
+    let every = '';
+    for await (const l of native.stream('containerLogs', { params: { id: c.id } })) every += `${l.line}\n`;
+    await native.call('containerRemove', { params: { id: c.id }, query: { force: 'true' } });
+    assert.equal(every, EVERY_EXPECTED);
+  } finally {
+    await runBerth(['engine', 'stop', '--socket', nativeSocket]);
+  }
+});
+
+test('here-documents: RUN <<EOF as the script, a command reading one, COPY <<EOF with and without expansion', async () => {
+  const ctx = await context({
+    Dockerfile: [
+      'ARG BASE',
+      'FROM ${BASE}',
+      'ENV WHO=world',
+      'RUN <<EOF',
+      'echo "script for $WHO" > /script.txt',
+      'echo second line >> /script.txt',
+      'EOF',
+      'RUN cat > /stdin.txt <<"END" && echo done >> /stdin.txt',
+      'kept $WHO',
+      'END',
+      'COPY <<EOT /copied.txt',
+      'hello $WHO',
+      'EOT',
+      "COPY <<-'RAW' /raw.txt",
+      '\tliteral $WHO',
+      'RAW',
+      '',
+    ].join('\n'),
+  });
+  const r = await built(ctx);
+  assert.equal(await sh(String(r['id']), 'cat /script.txt /stdin.txt /copied.txt /raw.txt'), 'script for world\nsecond line\nkept $WHO\ndone\nhello world\nliteral $WHO\n');
+  const again = await built(ctx);
+  assert.equal(again['id'], r['id']);
 });

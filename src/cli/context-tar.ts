@@ -4,7 +4,7 @@
  * .dockerignore are always sent); a Dockerfile outside the context is added
  * under its own name.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -13,6 +13,9 @@ import dockerignore from '@balena/dockerignore';
 import { pack as tarPack, type Pack } from 'tar-stream';
 
 export const OUTSIDE_DOCKERFILE = '.berth-dockerfile';
+/** Files up to this size are read whole (a stream per small file costs more than the file). */
+const SMALL = 1024 * 1024;
+const BATCH = 64;
 
 type Header = Parameters<Pack['entry']>[0];
 
@@ -26,20 +29,30 @@ export function packContext(dir: string, keep: readonly string[], extra?: { name
   const fill = async (): Promise<void> => {
     const text = await readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => '');
     const ig = dockerignore().add(text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+    // First the entries (names and stats), then their contents read a batch at a time.
+    const entries: { rel: string; full: string; st: Stats }[] = [];
     const walk = async (rel: string): Promise<void> => {
-      for (const name of (await readdir(path.join(dir, rel))).sort()) {
+      const names = (await readdir(path.join(dir, rel))).sort();
+      const stats = await Promise.all(names.map((name) => lstat(path.join(dir, rel, name))));
+      for (const [i, name] of names.entries()) {
         const childRel = rel ? `${rel}/${name}` : name;
-        const full = path.join(dir, childRel);
-        const st = await lstat(full);
-        if (ig.ignores(childRel) && !keep.includes(childRel)) {
-          // An exception (!pattern) may still name something below an ignored directory.
-          if (!st.isDirectory() || !text.includes('!')) continue;
-        }
-        const base = { name: childRel, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
-        if (st.isDirectory()) {
-          await add(p, { ...base, name: `${childRel}/`, type: 'directory' });
-          await walk(childRel);
-        } else if (st.isSymbolicLink()) await add(p, { ...base, type: 'symlink', linkname: await readlink(full) });
+        const st = stats[i] as Stats;
+        // An exception (!pattern) may still name something below an ignored directory.
+        if (ig.ignores(childRel) && !keep.includes(childRel) && (!st.isDirectory() || !text.includes('!'))) continue;
+        entries.push({ rel: childRel, full: path.join(dir, childRel), st });
+        if (st.isDirectory()) await walk(childRel);
+      }
+    };
+    await walk('');
+    for (let i = 0; i < entries.length; i += BATCH) {
+      const batch = entries.slice(i, i + BATCH);
+      const bodies = await Promise.all(batch.map(({ full, st }) => (st.isFile() && st.size <= SMALL ? readFile(full) : st.isSymbolicLink() ? readlink(full) : Promise.resolve(undefined))));
+      for (const [j, { rel, full, st }] of batch.entries()) {
+        const base = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
+        const body = bodies[j];
+        if (st.isDirectory()) await add(p, { ...base, name: `${rel}/`, type: 'directory' });
+        else if (st.isSymbolicLink()) await add(p, { ...base, type: 'symlink', linkname: String(body) });
+        else if (Buffer.isBuffer(body)) await add(p, { ...base, type: 'file', size: body.length }, body);
         else if (st.isFile()) {
           await new Promise<void>((resolve, reject) => {
             const sink = p.entry({ ...base, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
@@ -47,8 +60,7 @@ export function packContext(dir: string, keep: readonly string[], extra?: { name
           });
         }
       }
-    };
-    await walk('');
+    }
     if (extra) await add(p, { name: extra.name, mode: 0o644, type: 'file' }, await readFile(extra.file));
     p.finalize();
   };

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { BerthError } from '../errors';
 
 export interface RunOptions {
   readonly cwd?: string;
   /** Explicit environment; defaults to the current process's. */
   readonly env?: NodeJS.ProcessEnv;
-  readonly input?: string | Buffer;
+  /** What the process reads on stdin; a stream is piped (its error ends stdin). */
+  readonly input?: string | Buffer | Readable;
   readonly signal?: AbortSignal;
   /** Keep at most this many bytes of stdout (default 16 MiB). */
   readonly maxStdout?: number;
@@ -84,7 +86,11 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
     });
     child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+    const input = options.input;
+    if (input instanceof Readable) {
+      input.on('error', () => child.stdin.destroy());
+      input.pipe(child.stdin);
+    } else child.stdin.end(input ?? '');
   });
 }
 

@@ -4,9 +4,12 @@
  * build args in scope and the content it reads) or executed. Failures name
  * the Dockerfile line and instruction.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
+import type { Platform } from '../../api/types/oci';
 import { BerthError, notYet, toBerthError } from '../../common/errors';
 import { resolveUser } from '../oci/user';
 import type { BuilderDeps } from './builder';
@@ -40,11 +43,10 @@ export class BuildJob {
 
   constructor(
     private readonly deps: BuilderDeps,
-    private readonly cache: BuildCache,
-    private readonly work: WorkRoots,
+    private readonly parts: { readonly cache: BuildCache; readonly work: WorkRoots; readonly sourceHashes: Map<string, string> },
     private readonly dockerfile: Dockerfile,
     private readonly file: string,
-    private readonly contextDir: string,
+    private readonly context: { readonly dir: string; readonly digest?: string },
     private readonly options: BuildOptions,
     private readonly run: JobRun,
   ) {
@@ -99,11 +101,14 @@ export class BuildJob {
     if (name.toLowerCase() === 'scratch') return scratchState();
     const earlier = this.dockerfile.stages.find((s) => s.index < stage.index && s.name === name.toLowerCase());
     if (earlier) return this.stageStates.get(earlier.index) ?? scratchState();
-    return fromImage(await this.image(name));
+    const platformFlag = stage.from.flags.get('platform');
+    const platform = platformFlag ? platformOf(shellExpand(platformFlag, this.metaArgs, this.dockerfile.escape)) : undefined;
+    return fromImage(await this.image(name, platform));
   }
 
-  private async image(name: string): Promise<ImageRecord> {
-    const signal = this.run.signal ? { signal: this.run.signal } : {};
+  /** A stored image, else pulled (always pulled with --pull); `platform` picks from a multi-platform image. */
+  private async image(name: string, platform?: Platform): Promise<ImageRecord> {
+    const signal = { ...(this.run.signal ? { signal: this.run.signal } : {}), ...(platform ? { platform } : {}) };
     if (!this.options.pull) {
       try {
         return await this.deps.images.get(name);
@@ -167,9 +172,10 @@ export class BuildJob {
     }
     if (ins.keyword === 'CMD') scope.cmdSet = true;
     const copy = ins.keyword === 'COPY' || ins.keyword === 'ADD' ? await this.copyPlan(ins, state, scope) : undefined;
-    const key = cacheKey({ parent: stateId(state), instruction: ins.text, args: this.argEnv(scope), content: copy?.content ?? '' });
+    const instruction = ins.heredocs ? JSON.stringify([ins.text, ins.args]) : ins.text;
+    const key = cacheKey({ parent: stateId(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
-      const hit = await this.cache.get(key);
+      const hit = await this.parts.cache.get(key);
       if (hit) {
         this.counts.cached++;
         this.say(' ---> Using cache');
@@ -178,7 +184,7 @@ export class BuildJob {
       }
     }
     const next = await this.executeStep(ins, state, scope, copy);
-    await this.cache.put(key, next);
+    await this.parts.cache.put(key, next);
     this.say(` ---> ${stateLabel(next)}`);
     return next;
   }
@@ -213,7 +219,7 @@ export class BuildJob {
       case 'WORKDIR': {
         const nextConfig = applyConfig(ins, config, { vars, escape: this.dockerfile.escape, cmdSet: scope.cmdSet });
         const dir = nextConfig.WorkingDir ?? '/';
-        const layer = await this.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
+        const layer = await this.parts.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
         if (layer) this.counts.layersWritten++;
         return layer ? withLayer(state, layer, `WORKDIR ${dir}`, nextConfig) : withConfig(state, nextConfig, `/bin/sh -c #(nop) WORKDIR ${dir}`);
       }
@@ -229,7 +235,7 @@ export class BuildJob {
   /** What a COPY or ADD reads: its root, its sources, their content digest. */
   private async copyPlan(ins: Instruction, state: BuildState, scope: StageScope): Promise<CopyPlan> {
     const vars = this.vars(state, scope);
-    const words = ins.json ?? shellWords(ins.args, vars, this.dockerfile.escape);
+    const words = ins.json ?? shellWords(ins.heredocs ? (ins.args.split('\n')[0] ?? '') : ins.args, vars, this.dockerfile.escape);
     if (words.length < 2) throw new BerthError('invalid_argument', `${ins.keyword} requires at least two arguments`);
     const patterns = words.slice(0, -1);
     const rawDest = words.at(-1) ?? '';
@@ -239,11 +245,27 @@ export class BuildJob {
       if (ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
       throw notYet('ADD from a URL', 6);
     }
+    const docs = patterns.map((p) => /^<<-?(.+)$/.exec(p)?.[1]);
+    if (ins.heredocs && docs.some((d) => d !== undefined)) {
+      if (docs.some((d) => d === undefined)) throw new BerthError('invalid_argument', `${ins.keyword} cannot mix here-documents and other sources`);
+      const files = docs.map((name) => {
+        const doc = ins.heredocs?.find((h) => h.name === name);
+        if (!doc) throw new BerthError('invalid_argument', `no here-document named ${name ?? ''}`);
+        return { name: doc.name, content: doc.quoted ? doc.content : shellExpand(doc.content, vars, this.dockerfile.escape) };
+      });
+      return { from: { kind: 'inline', files }, sources: [], patterns: files.map((f) => f.name), dest, content: JSON.stringify(files) };
+    }
     const from = ins.flags.get('from');
     if (from === undefined) {
-      const root = await contextRoot(this.contextDir);
+      const root = await contextRoot(this.context.dir);
       const sources = await this.sources(root, patterns);
-      return { from: { kind: 'context', root }, sources, patterns, dest, content: await hashSources(root, sources) };
+      const memo = this.context.digest ? `${this.context.digest}\0${JSON.stringify(patterns)}` : undefined;
+      let content = memo ? this.parts.sourceHashes.get(memo) : undefined;
+      if (content === undefined) {
+        content = await hashSources(root, sources);
+        if (memo) this.parts.sourceHashes.set(memo, content);
+      }
+      return { from: { kind: 'context', root }, sources, patterns, dest, content };
     }
     const expanded = shellExpand(from, vars, this.dockerfile.escape);
     const stage = this.dockerfile.stages.find((s) => s.name === expanded.toLowerCase() || String(s.index) === expanded);
@@ -279,13 +301,15 @@ export class BuildJob {
     const from = plan.from;
     const layer =
       from.kind === 'context'
-        ? await this.work.change(state, (rootfs) => fill(rootfs, from.root, plan.sources), signal)
-        : await this.work.withView(
+        ? await this.parts.work.change(state, (rootfs) => fill(rootfs, from.root, plan.sources), signal)
+        : from.kind === 'inline'
+          ? await withInlineFiles(from.files, (root, sources) => this.parts.work.change(state, (rootfs) => fill(rootfs, root, sources), signal))
+          : await this.parts.work.withView(
             from.state,
             async (dir) => {
               const root = plainRoot(dir);
               const sources = await this.sources(root, plan.patterns);
-              return this.work.change(state, (rootfs) => fill(rootfs, root, sources), signal);
+              return this.parts.work.change(state, (rootfs) => fill(rootfs, root, sources), signal);
             },
             signal,
           );
@@ -296,8 +320,24 @@ export class BuildJob {
   }
 }
 
+/** Here-documents of a COPY as files (mode 0644) in a scratch directory. */
+async function withInlineFiles<T>(files: readonly { name: string; content: string }[], fn: (root: SourceRoot, sources: Source[]) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-heredoc-'));
+  try {
+    for (const f of files) await writeFile(path.join(dir, path.basename(f.name)), f.content, { mode: 0o644 });
+    const root = plainRoot(dir);
+    const sources = (await Promise.all(files.map((f) => matchSources(root, path.basename(f.name))))).flat();
+    return await fn(root, sources);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 interface CopyPlan {
-  readonly from: { readonly kind: 'context'; readonly root: SourceRoot } | { readonly kind: 'state'; readonly state: BuildState };
+  readonly from:
+    | { readonly kind: 'context'; readonly root: SourceRoot }
+    | { readonly kind: 'state'; readonly state: BuildState }
+    | { readonly kind: 'inline'; readonly files: readonly { name: string; content: string }[] };
   readonly sources: readonly Source[];
   readonly patterns: readonly string[];
   readonly dest: string;
@@ -315,6 +355,13 @@ async function ownerIn(rootfs: string, spec: string): Promise<{ uid: number; gid
     const u = await resolveUser(rootfs, user);
     return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
   }
+}
+
+/** "os/arch[/variant]" (FROM --platform). */
+function platformOf(text: string): Platform {
+  const [os, architecture, variant, ...rest] = text.split('/');
+  if (!os || !architecture || rest.length > 0) throw new BerthError('invalid_argument', `--platform must look like os/arch[/variant] (got "${text}")`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
 const stateLabel = (s: BuildState): string => stateId(s).slice(0, 12);

@@ -3,7 +3,7 @@
  * store, snapshots, image store, container manager for RUN), with a layer
  * cache under `<dataRoot>/builder/cache`.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BuildOptions, BuildResult } from '../../api/types/build';
@@ -16,11 +16,12 @@ import type { ImageUnpacker } from '../images/deps';
 import type { LayerSnapshotter } from '../snapshots/dir-snapshotter';
 import { BuildCache } from './build-cache';
 import { BuildJob, dockerfilePath, type JobRun } from './build-job';
-import { withUploadedContext } from './context-upload';
+import { ContextStore } from './context-upload';
 import { parseDockerfile } from './dockerfile';
 import type { StepImages } from './step-images';
 import { WorkRoots } from './work-root';
 import { writeImage, type ImageSink } from './write-image';
+import { BoundedMap } from './bounded-map';
 
 export interface BuilderImages extends ImageSink {
   get(nameOrId: string): Promise<ImageRecord>;
@@ -42,27 +43,37 @@ export interface BuilderDeps {
 export class Builder {
   private readonly cache: BuildCache;
   private readonly work: WorkRoots;
+  private readonly contexts: ContextStore;
+  /** Content digests of COPY sources by context digest and patterns (an unchanged context is not hashed again). */
+  private readonly sourceHashes = new BoundedMap<string, string>(256);
 
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(path.join(deps.root, 'cache'), deps.content, deps.snapshotter);
+    this.contexts = new ContextStore(path.join(deps.root, 'contexts'));
     this.work = new WorkRoots(path.join(deps.root, 'mnt'), deps.snapshotter, deps.content, deps.logger);
   }
 
   /** Removes what a killed daemon left mid-build. Call once at start. */
   async init(): Promise<void> {
     await mkdir(path.join(this.deps.root, 'mnt'), { recursive: true, mode: 0o700 });
-    await rm(path.join(this.deps.root, 'contexts'), { recursive: true, force: true });
     await mkdir(path.join(this.deps.root, 'contexts'), { recursive: true, mode: 0o700 });
+    for (const name of await readdir(path.join(this.deps.root, 'contexts'))) {
+      if (name.startsWith('.upload-')) await rm(path.join(this.deps.root, 'contexts', name), { recursive: true, force: true });
+    }
     await this.work.cleanupStale();
+    // RUN containers of builds a killed daemon left behind.
+    for (const c of await this.deps.containers.list({ all: true, label: ['berth.build'] })) {
+      await this.deps.containers.remove(c.id, { force: true, volumes: true }).catch((err: unknown) => this.deps.logger.warn('cannot remove a stale build container', { id: c.id, error: String(err) }));
+    }
   }
 
   /** Builds from a context sent as a tar stream (plain or gzip). */
   buildFromTar(body: Readable, options: BuildOptions, run: JobRun = {}): Promise<BuildResult> {
-    return withUploadedContext(path.join(this.deps.root, 'contexts'), body, (dir) => this.build(dir, options, run), run.signal);
+    return this.contexts.with(body, (ctx) => this.build(ctx.dir, options, run, ctx.digest), run.signal);
   }
 
   /** Builds the Dockerfile of `contextDir` (a directory holding the context). */
-  async build(contextDir: string, options: BuildOptions, run: JobRun = {}): Promise<BuildResult> {
+  async build(contextDir: string, options: BuildOptions, run: JobRun = {}, contextDigest?: string): Promise<BuildResult> {
     const file = options.dockerfile ?? 'Dockerfile';
     let text: string;
     try {
@@ -72,7 +83,7 @@ export class Builder {
     }
     const dockerfile = parseDockerfile(text, file);
     const started = Date.now();
-    const job = new BuildJob(this.deps, this.cache, this.work, dockerfile, file, contextDir, options, run);
+    const job = new BuildJob(this.deps, { cache: this.cache, work: this.work, sourceHashes: this.sourceHashes }, dockerfile, file, { dir: contextDir, ...(contextDigest ? { digest: contextDigest } : {}) }, options, run);
     const { state, result } = await job.execute();
     const image = await writeImage(this.deps.content, this.deps.images, state, options.tags ?? []);
     run.onProgress?.({ stream: `Successfully built ${image.id.slice(7, 19)}\n` });

@@ -32,9 +32,17 @@ export function setEnv(env: readonly string[], key: string, value: string): stri
   return out;
 }
 
-/** The shell or exec form as an argv. */
+/**
+ * The shell or exec form as an argv. A RUN that is only a here-document
+ * runs the document as the script; one with a command before it gives the
+ * whole text to the shell, which feeds the document to that command.
+ */
 export function commandOf(ins: Instruction, config: ImageRuntimeConfig): string[] {
-  return ins.json ? [...ins.json] : [...(config.Shell ?? DEFAULT_SHELL), ins.args];
+  if (ins.json) return [...ins.json];
+  const shell = config.Shell ?? DEFAULT_SHELL;
+  const first = ins.heredocs?.[0];
+  if (first && /^<<-?(["']?)[^\s]+\1$/.test((ins.args.split('\n')[0] ?? '').trim())) return [...shell, first.content];
+  return [...shell, ins.args];
 }
 
 const UNIT: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };

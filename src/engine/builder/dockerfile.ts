@@ -20,6 +20,15 @@ export interface Instruction {
   readonly json?: readonly string[];
   /** "KEYWORD args" as written (flags included), for history and messages. */
   readonly text: string;
+  /** Here-documents (`<<EOF`), in order. */
+  readonly heredocs?: readonly Heredoc[];
+}
+
+export interface Heredoc {
+  readonly name: string;
+  readonly content: string;
+  /** `<<"EOF"` or `<<'EOF'`: no variable expansion. */
+  readonly quoted: boolean;
 }
 
 export interface Stage {
@@ -49,7 +58,32 @@ export function execForm(args: string): string[] | undefined {
   }
 }
 
-function convert(i: AstInstruction): Instruction {
+interface AstHeredoc {
+  getName(): string;
+  getContentRange(): { start: { line: number; character: number }; end: { line: number; character: number } } | null;
+}
+
+function heredocsOf(i: AstInstruction, lines: readonly string[], args: string): Heredoc[] {
+  const withDocs = i as AstInstruction & { getHeredocs?: () => AstHeredoc[] };
+  return (withDocs.getHeredocs?.() ?? []).map((h) => {
+    const name = h.getName();
+    const range = h.getContentRange();
+    let content = '';
+    if (range) {
+      const body = lines.slice(range.start.line, range.end.line + 1);
+      if (body.length > 0) {
+        body[body.length - 1] = (body.at(-1) ?? '').slice(0, range.end.line === range.start.line ? range.end.character : range.end.character);
+        body[0] = (body[0] ?? '').slice(range.start.character);
+      }
+      content = `${body.join('\n')}\n`;
+    }
+    const marker = new RegExp(`<<(-?)(["']?)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2`).exec(args);
+    if (marker?.[1] === '-') content = content.replace(/^\t+/gm, '');
+    return { name, content, quoted: (marker?.[2] ?? '') !== '' };
+  });
+}
+
+function convert(i: AstInstruction, lines: readonly string[]): Instruction {
   const keyword = i.getKeyword().toUpperCase();
   const line = i.getRange().start.line + 1;
   const withFlags = i as AstInstruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] };
@@ -58,15 +92,18 @@ function convert(i: AstInstruction): Instruction {
   const args = (i.getArgumentsContent() ?? '').trim();
   const json = execForm(args);
   const flagText = [...flags].map(([k, v]) => `--${k}${v === '' ? '' : `=${v}`} `).join('');
-  return { keyword, line, args, flags, ...(json ? { json } : {}), text: `${keyword} ${flagText}${args}`.trim() };
+  const heredocs = heredocsOf(i, lines, args);
+  const firstLine = args.split('\n')[0] ?? '';
+  return { keyword, line, args, flags, ...(json ? { json } : {}), ...(heredocs.length ? { heredocs } : {}), text: `${keyword} ${flagText}${heredocs.length ? firstLine : args}`.trim() };
 }
 
 export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   const ast = DockerfileParser.parse(text);
   const globalArgs: Instruction[] = [];
   const stages: { index: number; name?: string; from: Instruction; instructions: Instruction[] }[] = [];
+  const lines = text.split(/\r?\n/);
   for (const raw of ast.getInstructions()) {
-    const ins = convert(raw);
+    const ins = convert(raw, lines);
     if (ins.keyword === 'FROM') {
       const words = ins.args.split(/\s+/).filter(Boolean);
       if (words.length !== 1 && !(words.length === 3 && words[1]?.toLowerCase() === 'as')) {

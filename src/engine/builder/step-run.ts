@@ -6,6 +6,8 @@
  */
 import path from 'node:path';
 import type { LayerRecord } from '../../api/types/images';
+import type { Digest } from '../../api/types/oci';
+import { chainIds } from '../images/chain-id';
 import { BerthError } from '../../common/errors';
 import type { ContentStore } from '../content/store';
 import { snapshotKey } from '../containers/context';
@@ -15,6 +17,7 @@ import { type BuildState, runtimeConfig, stateId, topChain } from './build-state
 import { mkdirIn } from './copy-files';
 import { storeDiff } from './layer-diff';
 import type { StepImages } from './step-images';
+import { withParentTree } from './work-root';
 
 /** Mount points the runtime creates when the image lacks them; never part of a layer. */
 const RUNTIME_ARTIFACTS = ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', '.dockerenv'];
@@ -78,8 +81,20 @@ export async function runStep(deps: RunDeps, state: BuildState, step: RunStep): 
       }
       const { exitCode } = await deps.containers.wait(record.id, signal);
       if (exitCode !== 0) throw new RunFailed(exitCode, tail, step.argv);
-      const target = await deps.snapshotter.applyTarget(snapshotKey(record.id));
-      return await storeDiff(deps.content, target, { runtimeArtifacts: RUNTIME_ARTIFACTS, ...signal });
+      const key = snapshotKey(record.id);
+      const target = await deps.snapshotter.applyTarget(key);
+      const { layer, exact } = await withParentTree(deps.snapshotter, target.mode, topChain(state), (parentTree) =>
+        storeDiff(deps.content, target, { runtimeArtifacts: RUNTIME_ARTIFACTS, ...(parentTree ? { parentTree } : {}), ...signal }),
+      );
+      // The container's snapshot holds exactly the layer: it becomes the layer's snapshot (removing
+      // the container then finds it gone), so the layer is not unpacked again.
+      if (exact) {
+        const chainId = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1) as Digest;
+        await deps.snapshotter.commit(chainId, key).catch((err: unknown) => {
+          if (!BerthError.is(err, 'already_exists')) throw err;
+        });
+      }
+      return layer;
     } finally {
       await deps.containers.remove(record.id, { force: true, volumes: true });
     }

@@ -5,7 +5,7 @@
  * of a stage or an image (COPY --from).
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayerRecord } from '../../api/types/images';
 import type { Digest } from '../../api/types/oci';
@@ -20,6 +20,20 @@ import { topChain } from './build-state';
 import { storeDiff } from './layer-diff';
 
 export const WORK_PREFIX = 'build-';
+/** A tar of no entries: its two end blocks. */
+const EMPTY_TAR = 1024;
+
+/** Runs `fn` with the parent's full tree where the snapshots are plain copies (what a native diff compares with). */
+export async function withParentTree<T>(snapshotter: LayerSnapshotter, mode: string, parent: string | undefined, fn: (tree?: string) => Promise<T>): Promise<T> {
+  if (mode !== 'native' || parent === undefined) return fn(undefined);
+  const key = `${WORK_PREFIX}parent-${randomBytes(8).toString('hex')}`;
+  const mounts = await snapshotter.view(key, parent);
+  try {
+    return await fn(mounts[0]?.source);
+  } finally {
+    await snapshotter.remove(key);
+  }
+}
 
 export class WorkRoots {
   constructor(
@@ -69,8 +83,10 @@ export class WorkRoots {
         await rm(dir, { recursive: true, force: true });
       }
       const target = await this.snapshotter.applyTarget(key);
-      if ((await readdir(target.dir)).length === 0) return undefined;
-      const layer = await storeDiff(this.content, target, signal ? { signal } : {});
+      const { layer } = await withParentTree(this.snapshotter, target.mode, topChain(state), (parentTree) =>
+        storeDiff(this.content, target, { ...(parentTree ? { parentTree } : {}), ...(signal ? { signal } : {}) }),
+      );
+      if (layer.size === EMPTY_TAR) return undefined;
       const chainId = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1) as Digest;
       try {
         await this.snapshotter.commit(chainId, key);
