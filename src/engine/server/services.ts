@@ -5,7 +5,7 @@
  */
 import type { LogLine } from '../../api/routes';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
-import type { ExecSession } from '../containers/exec';
+import type { ExecOptions, ExecSession } from '../containers/exec';
 import type { ImageStore } from '../../api/types/images';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
@@ -21,7 +21,9 @@ export interface ContainerService {
   logs(id: string, options: { follow?: boolean; tail?: number; since?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
   list(filters?: ListFilters): Promise<readonly ContainerRecord[]>;
   inspect(id: string): Promise<ContainerRecord>;
-  exec(id: string, request: ExecRequest, options?: { signal?: AbortSignal }): Promise<ExecSession>;
+  exec(id: string, request: ExecRequest, options?: ExecOptions): Promise<ExecSession>;
+  /** Sets the terminal size of a container made with a TTY. */
+  resize(id: string, rows: number, cols: number): Promise<void>;
 }
 
 export interface VolumeService {
