@@ -5,7 +5,11 @@
  */
 import type { LogLine } from '../../api/routes';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
+import type { Readable } from 'node:stream';
+import type { PathStat } from '../containers/archive';
 import type { ExecOptions, ExecSession } from '../containers/exec';
+import type { ContainerStats } from '../containers/stats';
+import type { ProcessTable } from '../containers/top';
 import type { ImageStore } from '../../api/types/images';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
@@ -24,6 +28,16 @@ export interface ContainerService {
   exec(id: string, request: ExecRequest, options?: ExecOptions): Promise<ExecSession>;
   /** Sets the terminal size of a container made with a TTY. */
   resize(id: string, rows: number, cols: number): Promise<void>;
+  /** The host's `ps` (with `psArgs`, default -ef) narrowed to the container's processes. */
+  top(id: string, psArgs?: string, options?: { signal?: AbortSignal }): Promise<ProcessTable>;
+  /** One reading of the container's resource usage (zeros when it is not running). */
+  stats(id: string): Promise<ContainerStats>;
+  /** A path inside the container (links resolved inside it): its stat, */
+  statPath(id: string, containerPath: string, options?: { signal?: AbortSignal }): Promise<PathStat>;
+  /** its content as a tar stream, */
+  archive(id: string, containerPath: string, options?: { signal?: AbortSignal }): Promise<{ stat: PathStat; tar: Readable }>;
+  /** and a tar stream extracted into it (a directory); owners from the archive with `copyOwners`, else root. */
+  extractArchive(id: string, containerPath: string, tar: Readable, options?: { copyOwners?: boolean; signal?: AbortSignal }): Promise<void>;
 }
 
 export interface VolumeService {

@@ -16,6 +16,7 @@ import { hijack, send, truthy } from './respond';
 import { volumeRoutes } from './volume-routes';
 import { ExecRegistry } from './exec-registry';
 import { execRoutes } from './exec-routes';
+import { containerIoRoutes } from './container-io-routes';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
@@ -275,6 +276,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ],
     ...volumeRoutes(services.volumes),
     ...execRoutes(containers, new ExecRegistry()),
+    ...containerIoRoutes(containers),
   ];
 }
 
