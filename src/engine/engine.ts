@@ -88,6 +88,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     }),
     unpacker,
     logger: logger.child({ component: 'images' }),
+    events,
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';

@@ -53,6 +53,8 @@ export interface VolumeService {
 export interface EventSource {
   /** Calls `listener` for every event until the returned function is called. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
+  /** The latest events, oldest first, for replay. */
+  recent(): readonly EngineEvent[];
 }
 
 export interface EngineServices {

@@ -17,6 +17,8 @@ import { volumeRoutes } from './volume-routes';
 import { ExecRegistry } from './exec-registry';
 import { execRoutes } from './exec-routes';
 import { containerIoRoutes } from './container-io-routes';
+import { eventRoutes } from './event-routes';
+import { imageIoRoutes, importFromRequest } from './image-io-routes';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
@@ -97,9 +99,10 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     [
       'POST',
       /^\/images\/create$/,
-      async ({ res, query, signal }) => {
+      async ({ req, res, query, signal }) => {
+        if (query.get('fromSrc')) return importFromRequest(images, req, res, query, signal);
         const from = query.get('fromImage');
-        if (!from) throw new BerthError('invalid_argument', 'fromImage is required (import is not supported yet)');
+        if (!from) throw new BerthError('invalid_argument', 'fromImage or fromSrc is required');
         const tag = query.get('tag');
         const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -277,6 +280,8 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ...volumeRoutes(services.volumes),
     ...execRoutes(containers, new ExecRegistry()),
     ...containerIoRoutes(containers),
+    ...imageIoRoutes(images),
+    ...eventRoutes(services.events),
   ];
 }
 
