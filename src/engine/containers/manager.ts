@@ -12,7 +12,8 @@ import type { ExitStatus } from '../shim/protocol';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../common/errors';
 import { archiveFromContainer, extractToContainer, statInContainer, type PathStat } from './archive';
-import { containerPaths, eventAttributes, isActive, type ContainerManagerOptions, type ManagerContext } from './context';
+import { directorySize } from '../disk-usage';
+import { containerPaths, eventAttributes, isActive, snapshotKey, type ContainerManagerOptions, type ManagerContext } from './context';
 import { createContainer } from './create';
 import { attachContainer, execInContainer, resizeContainer, type ExecOptions, type ExecSession } from './exec';
 import { KeyedMutex } from './keyed-mutex';
@@ -148,6 +149,14 @@ export class ContainerManager implements ContainerService {
 
   async stats(idOrName: string): Promise<ContainerStats> {
     return containerStats(this.ctx.store.find(idOrName));
+  }
+
+  /** Bytes in the container's writable layer (overlay snapshots only; undefined where the layer is a full copy). */
+  async sizeRw(idOrName: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+    const record = this.ctx.store.find(idOrName);
+    const mounts = await this.ctx.options.snapshotter.mounts(snapshotKey(record.id)).catch(() => []);
+    const upper = mounts.flatMap((m) => m.options).find((o) => o.startsWith('upperdir='));
+    return upper ? directorySize(upper.slice('upperdir='.length), options) : undefined;
   }
 
   /** How paths of the container map to the host (a stopped container's rootfs is mounted again if need be). */

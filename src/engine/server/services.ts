@@ -30,6 +30,8 @@ export interface ContainerService {
   resize(id: string, rows: number, cols: number): Promise<void>;
   /** The host's `ps` (with `psArgs`, default -ef) narrowed to the container's processes. */
   top(id: string, psArgs?: string, options?: { signal?: AbortSignal }): Promise<ProcessTable>;
+  /** Bytes in the container's writable layer, where the snapshotter keeps it apart. */
+  sizeRw(id: string, options?: { signal?: AbortSignal }): Promise<number | undefined>;
   /** One reading of the container's resource usage (zeros when it is not running). */
   stats(id: string): Promise<ContainerStats>;
   /** A path inside the container (links resolved inside it): its stat, */

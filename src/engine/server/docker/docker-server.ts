@@ -18,6 +18,7 @@ import { ExecRegistry } from './exec-registry';
 import { execRoutes } from './exec-routes';
 import { containerIoRoutes } from './container-io-routes';
 import { eventRoutes } from './event-routes';
+import { systemRoutes } from './system-routes';
 import { imageIoRoutes, importFromRequest } from './image-io-routes';
 
 export const DOCKER_API_VERSION = '1.44';
@@ -282,6 +283,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ...containerIoRoutes(containers),
     ...imageIoRoutes(images),
     ...eventRoutes(services.events),
+    ...systemRoutes(services),
   ];
 }
 
