@@ -251,6 +251,30 @@ test('docker system df counts images, containers and volumes', async () => {
   await ok(['volume', 'rm', 'dfvol']);
 });
 
+test('docker push and pull with credentials from the client (X-Registry-Auth), refused without them', async () => {
+  const locked = await startRegistry({ auth: 'basic' });
+  const config = await mkdtemp(path.join(os.tmpdir(), 'berth-docker-config-'));
+  try {
+    const creds = locked.credentials;
+    assert.ok(creds);
+    const ref = `${locked.host}/private:v1`;
+    await ok(['tag', images.latest, ref]);
+    const anonymous = await docker(['push', ref], { env: { DOCKER_CONFIG: config } });
+    assert.notEqual(anonymous.code, 0);
+    assert.match(anonymous.stdout + anonymous.stderr, /unauthorized|needs credentials/);
+    await writeFile(path.join(config, 'config.json'), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } } }));
+    const pushed = await docker(['push', ref], { env: { DOCKER_CONFIG: config } });
+    assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
+    assert.match(pushed.stdout, /v1: digest: sha256:/);
+    await ok(['rmi', ref]);
+    const pulled = await docker(['pull', ref], { env: { DOCKER_CONFIG: config } });
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr);
+  } finally {
+    await locked.stop();
+    await rm(config, { recursive: true, force: true });
+  }
+});
+
 test('docker save | docker load round trip, docker import, docker push to the registry, docker image prune', async () => {
   const work = await mkdtemp(path.join(os.tmpdir(), 'berth-images-'));
   try {

@@ -17,6 +17,7 @@ import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
 import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
+import { RequestCredentialScope } from './registry/request-credentials';
 import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
 import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
@@ -78,13 +79,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   });
   await volumes.init();
+  const registryCredentials = new RequestCredentialScope();
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
     registry: new RegistryClient({
       logger: logger.child({ component: 'registry' }),
       ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
-      ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
+      credentials: registryCredentials.lookup(options.registryAuthFile ? credentialsFromConfigFile(options.registryAuthFile) : undefined),
     }),
     unpacker,
     logger: logger.child({ component: 'images' }),
@@ -122,6 +124,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),
     events,
     volumes,
+    registryCredentials,
     snapshotter,
     dispose: () => manager.dispose(),
     counts: async () => {

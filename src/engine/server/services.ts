@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { PathStat } from '../containers/archive';
 import type { ExecOptions, ExecSession } from '../containers/exec';
 import type { ContainerStats } from '../containers/stats';
+import type { RequestCredentials } from '../registry/request-credentials';
 import type { ProcessTable } from '../containers/top';
 import type { ImageStore } from '../../api/types/images';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
@@ -64,4 +65,6 @@ export interface EngineServices {
   readonly containers: ContainerService;
   readonly events: EventSource;
   readonly volumes: VolumeService;
+  /** Credentials sent with a request (Docker's X-Registry-Auth) for the registry calls it makes. */
+  readonly registryCredentials?: { run<T>(credentials: RequestCredentials, fn: () => Promise<T>): Promise<T> };
 }

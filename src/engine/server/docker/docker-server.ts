@@ -20,6 +20,7 @@ import { containerIoRoutes } from './container-io-routes';
 import { eventRoutes } from './event-routes';
 import { systemRoutes } from './system-routes';
 import { imageIoRoutes, importFromRequest } from './image-io-routes';
+import { withRegistryAuth } from './registry-auth';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
@@ -108,7 +109,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
         const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
         res.writeHead(200, { 'content-type': 'application/json' });
         try {
-          await images.pull(ref, { signal, onProgress: (p) => res.write(`${JSON.stringify(dockerProgress(p))}\n`) });
+          await withRegistryAuth(services, req, () => images.pull(ref, { signal, onProgress: (p) => res.write(`${JSON.stringify(dockerProgress(p))}\n`) }));
         } catch (err) {
           const e = toBerthError(err);
           res.write(`${JSON.stringify({ errorDetail: { message: e.message }, error: e.message })}\n`);
@@ -281,7 +282,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ...volumeRoutes(services.volumes),
     ...execRoutes(containers, new ExecRegistry()),
     ...containerIoRoutes(containers),
-    ...imageIoRoutes(images),
+    ...imageIoRoutes(images, services),
     ...eventRoutes(services.events),
     ...systemRoutes(services),
   ];

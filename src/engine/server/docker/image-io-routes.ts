@@ -10,6 +10,8 @@ import { BerthError, toBerthError } from '../../../common/errors';
 import { parseFilterJson } from '../../volumes/filters';
 import type { Route } from './docker-server';
 import { send, truthy } from './respond';
+import type { EngineServices } from '../services';
+import { withRegistryAuth } from './registry-auth';
 import { dockerProgress } from './translate';
 
 function streamError(res: http.ServerResponse, err: unknown): void {
@@ -102,25 +104,27 @@ async function save(images: ImageStore, names: string[], res: http.ServerRespons
   await images.save(names, res, { signal }).catch(() => res.destroy());
 }
 
-export function imageIoRoutes(images: ImageStore): Route[] {
+export function imageIoRoutes(images: ImageStore, services: Pick<EngineServices, 'registryCredentials'>): Route[] {
   return [
     [
       'POST',
       /^\/images\/(.+)\/push$/,
-      async ({ res, params, query, signal }) => {
+      async ({ req, res, params, query, signal }) => {
         const name = params[0] ?? '';
         const tag = query.get('tag') || 'latest';
         const reference = `${name}:${tag}`;
         res.writeHead(200, { 'content-type': 'application/json' });
         try {
           let size = 0;
-          const digest = await images.push(reference, {
-            signal,
-            onProgress: (p) => {
-              if (p.total) size = Math.max(size, p.total);
-              res.write(`${JSON.stringify(dockerProgress(p))}\n`);
-            },
-          });
+          const digest = await withRegistryAuth(services, req, () =>
+            images.push(reference, {
+              signal,
+              onProgress: (p) => {
+                if (p.total) size = Math.max(size, p.total);
+                res.write(`${JSON.stringify(dockerProgress(p))}\n`);
+              },
+            }),
+          );
           const manifest = await images.get(reference);
           res.write(`${JSON.stringify({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: manifest.size } })}\n`);
         } catch (err) {
