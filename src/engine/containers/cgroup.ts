@@ -20,6 +20,11 @@ export async function cgroupDirs(pid: number, root = ROOT): Promise<CgroupDirs> 
   const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch((err: unknown) => {
     throw new BerthError('failed_precondition', `process ${pid} is gone`, { cause: err });
   });
+  return parseCgroupFile(text, root);
+}
+
+/** The directories named by a /proc/PID/cgroup file. */
+export function parseCgroupFile(text: string, root = ROOT): CgroupDirs {
   const v1 = new Map<string, string>();
   let v2: string | undefined;
   for (const line of text.split('\n')) {

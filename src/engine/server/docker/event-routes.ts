@@ -35,17 +35,19 @@ export function eventMatches(e: EngineEvent, f: Readonly<Record<string, readonly
   );
 }
 
-export function dockerEvent(e: EngineEvent): Record<string, unknown> {
+/** Docker's event message as JSON; timeNano is written with all its digits (past a double's precision). */
+export function dockerEventJson(e: EngineEvent): string {
   const ns = BigInt(e.timeNano);
-  return {
+  const message = {
     Type: e.type,
     Action: e.action,
     Actor: { ID: e.id, Attributes: e.attributes },
     scope: 'local',
     time: Number(ns / 1_000_000_000n),
-    timeNano: Number(ns),
+    timeNano: 0,
     ...(e.type === 'container' ? { status: e.action, id: e.id, from: e.attributes['image'] ?? '' } : {}),
   };
+  return JSON.stringify(message).replace('"timeNano":0', `"timeNano":${ns.toString()}`);
 }
 
 export function eventRoutes(events: EventSource): Route[] {
@@ -59,7 +61,7 @@ export function eventRoutes(events: EventSource): Route[] {
         const filters = parseFilterJson(query.get('filters'), FILTERS);
         const inWindow = (e: EngineEvent): boolean => (since === undefined || BigInt(e.timeNano) >= since) && (until === undefined || BigInt(e.timeNano) <= until);
         const write = (e: EngineEvent): void => {
-          if (inWindow(e) && eventMatches(e, filters)) res.write(`${JSON.stringify(dockerEvent(e))}\n`);
+          if (inWindow(e) && eventMatches(e, filters)) res.write(`${dockerEventJson(e)}\n`);
         };
         // Live events wait while the past ones go out; the same event in both is sent once.
         let pending: EngineEvent[] | undefined = [];

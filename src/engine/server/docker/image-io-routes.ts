@@ -61,7 +61,7 @@ export function applyChanges(changes: readonly string[]): ImageRuntimeConfig {
         const labels: Record<string, string> = { ...(config.Labels ?? {}) };
         for (const pair of rest.trim().split(/\s+(?=[^=\s]+=)/)) {
           const eq = pair.indexOf('=');
-          if (eq > 0) labels[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/^"(.*)"$/, '$1');
+          if (eq > 0) labels[pair.slice(0, eq).replace(/^"(.*)"$/, '$1')] = pair.slice(eq + 1).replace(/^"(.*)"$/, '$1');
         }
         config.Labels = labels;
         break;
