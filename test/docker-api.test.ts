@@ -288,6 +288,11 @@ test('docker save | docker load round trip, docker import, docker push to the re
     assert.match(await ok(['load', '-i', path.join(work, 'save.tar')]), new RegExp(`Loaded image: ${pushed.replace(/[.]/g, '\\.')}`));
     assert.equal((await ok(['image', 'inspect', '-f', '{{.Id}}', pushed])).trim(), id);
     assert.equal(await ok(['run', '--rm', pushed, 'echo', 'loaded runs']), 'loaded runs\n');
+    // An OCI image layout (as skopeo or buildkit write it) loads too; its entries name no repository.
+    const layout = await new Promise<Buffer>((resolve, reject) => execFile('tar', ['-C', images.layout, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 256 * 2 ** 20 }, (e, out) => (e ? reject(new Error(e.message)) : resolve(out))));
+    const oci = await docker(['load'], { input: layout });
+    assert.equal(oci.code, 0, oci.stderr);
+    assert.match(oci.stdout, new RegExp(`Loaded image ID: ${id}`));
     // Pushed for real: gone here, pulled back from the registry.
     await ok(['rmi', pushed]);
     await ok(['pull', '-q', pushed]);

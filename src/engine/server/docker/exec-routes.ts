@@ -65,9 +65,12 @@ function startFailureCode(message: string): number {
 
 /** Starts the exec's process; records its pid and, once it ends, its exit code. */
 async function launch(containers: ContainerService, exec: DockerExec): Promise<ExecSession> {
-  const session = await containers.exec(exec.containerId, exec.request, exec.size ? { size: exec.size } : {});
+  const asked = exec.size;
+  const session = await containers.exec(exec.containerId, exec.request, asked ? { size: asked } : {});
   exec.session = session;
   exec.pid = session.pid;
+  // A resize that came while the process was starting.
+  if (exec.size && exec.size !== asked && exec.request.tty) session.resize(exec.size.rows, exec.size.cols);
   return session;
 }
 
