@@ -3,6 +3,8 @@
  * both built from this table; each operation has one request and one
  * response shape. Streams are NDJSON: one JSON object per line.
  */
+import type { Readable } from 'node:stream';
+import type { BuildMessage } from './types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
 import type { VolumeCreateRequest, VolumePruneFilters, VolumePruneResult, VolumeRecord } from './types/volumes';
@@ -57,6 +59,8 @@ export interface RouteDef {
   readonly path: string;
   /** json: one JSON response; ndjson: a stream of JSON lines; upgrade: a hijacked connection. */
   readonly response: 'json' | 'ndjson' | 'upgrade' | 'none';
+  /** The request body: JSON (default) or a raw tar stream handed to the handler. */
+  readonly request?: 'tar';
 }
 
 /** Operation name → types. `params` are path parameters, `query` the query string. */
@@ -101,6 +105,8 @@ export interface Operations {
   volumeInspect: { params: { name: string }; query: object; body: undefined; response: VolumeRecord };
   volumeRemove: { params: { name: string }; query: { force?: string }; body: undefined; response: { ok: true } };
   volumePrune: { params: object; query: object; body: VolumePruneFilters | undefined; response: VolumePruneResult };
+  /** A tar stream of the build context in; progress, then the result or an error, out. `options`: BuildOptions as JSON. */
+  imageBuild: { params: object; query: { options?: string }; body: Readable; response: BuildMessage };
 }
 
 export type OperationName = keyof Operations;
@@ -135,6 +141,7 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   volumePrune: { method: 'POST', path: '/v1/volumes/prune', response: 'json' },
   volumeInspect: { method: 'GET', path: '/v1/volumes/{name}', response: 'json' },
   volumeRemove: { method: 'DELETE', path: '/v1/volumes/{name}', response: 'json' },
+  imageBuild: { method: 'POST', path: '/v1/build', response: 'ndjson', request: 'tar' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

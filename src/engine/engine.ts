@@ -10,6 +10,8 @@ import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
 import type { AgentBundleSources } from './agent/bundle';
 import { AgentBundle, AgentService } from './agent/service';
+import { Builder } from './builder/builder';
+import { StepImages } from './builder/step-images';
 import { EventBus } from './containers/events';
 import { ContainerManager } from './containers/manager';
 import { createRuntime, runtimeAvailable, type OciRuntime, type RuntimeName } from './oci/runtime';
@@ -95,6 +97,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
   const otherRuntimes: OciRuntime[] = (await runtimeAvailable(other)) ? [await createRuntime({ name: other, root: path.join(options.execRoot, other) })] : [];
+  const stepImages = new StepImages();
   const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
@@ -105,6 +108,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     shim: options.shimBinary,
     snapshotter,
     resolveImage: async (ref) => {
+      const step = stepImages.get(ref);
+      if (step) return step;
       const image = await images.get(ref);
       return { id: image.id, snapshotParent: image.layers.at(-1)?.chainId, config: image.config.config ?? {} };
     },
@@ -118,7 +123,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const summary = await containers.reconcile();
   logger.info('containers reconciled', { ...summary });
   const manager = containers;
+  const builder = new Builder({ root: path.join(dataRoot, 'builder'), content, images, snapshotter, unpacker, containers, stepImages, logger: logger.child({ component: 'builder' }) });
+  await builder.init();
   return {
+    builder,
     images,
     containers: manager,
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),

@@ -3,9 +3,10 @@
  * store, container manager, event bus) implement these; the handlers only
  * translate HTTP into calls of them.
  */
-import type { LogLine } from '../../api/routes';
-import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { Readable } from 'node:stream';
+import type { LogLine } from '../../api/routes';
+import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
+import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { PathStat } from '../containers/archive';
 import type { ExecOptions, ExecSession } from '../containers/exec';
 import type { ContainerStats } from '../containers/stats';
@@ -60,6 +61,11 @@ export interface EventSource {
   recent(): readonly EngineEvent[];
 }
 
+export interface BuildService {
+  /** Builds from a context sent as a tar stream (plain or gzip). */
+  buildFromTar(body: Readable, options: BuildOptions, run?: { signal?: AbortSignal; onProgress?: (p: BuildProgress) => void }): Promise<BuildResult>;
+}
+
 export interface EngineServices {
   readonly images: ImageStore;
   readonly containers: ContainerService;
@@ -67,4 +73,6 @@ export interface EngineServices {
   readonly volumes: VolumeService;
   /** Credentials sent with a request (Docker's X-Registry-Auth) for the registry calls it makes. */
   readonly registryCredentials?: { run<T>(credentials: RequestCredentials, fn: () => Promise<T>): Promise<T> };
+  /** Absent where the engine has no builder. */
+  readonly builder?: BuildService;
 }

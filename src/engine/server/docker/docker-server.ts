@@ -13,6 +13,7 @@ import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
 import { hijack, send, truthy } from './respond';
+import { buildRoutes } from './build-routes';
 import { volumeRoutes } from './volume-routes';
 import { ExecRegistry } from './exec-registry';
 import { execRoutes } from './exec-routes';
@@ -285,6 +286,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ...imageIoRoutes(images, services),
     ...eventRoutes(services.events),
     ...systemRoutes(services),
+    ...buildRoutes(services.builder),
   ];
 }
 
