@@ -253,7 +253,7 @@ test('docker system df counts images, containers and volumes', async () => {
   await ok(['volume', 'rm', 'dfvol']);
 });
 
-test('docker push and pull with credentials from the client (X-Registry-Auth), refused without them', async () => {
+test('docker login checks credentials; push and pull send them (X-Registry-Auth); refused without them', async () => {
   const locked = await startRegistry({ auth: 'basic' });
   const config = await mkdtemp(path.join(os.tmpdir(), 'berth-docker-config-'));
   try {
@@ -264,7 +264,14 @@ test('docker push and pull with credentials from the client (X-Registry-Auth), r
     const anonymous = await docker(['push', ref], { env: { DOCKER_CONFIG: config } });
     assert.notEqual(anonymous.code, 0);
     assert.match(anonymous.stdout + anonymous.stderr, /unauthorized|needs credentials/);
-    await writeFile(path.join(config, 'config.json'), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } } }));
+    // docker login: the engine checks the credentials with the registry, the client keeps them.
+    const wrong = await docker(['login', '-u', creds.username, '--password-stdin', locked.host], { input: 'not-the-password', env: { DOCKER_CONFIG: config } });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /unauthorized/);
+    const login = await docker(['login', '-u', creds.username, '--password-stdin', locked.host], { input: creds.password, env: { DOCKER_CONFIG: config } });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    assert.match(await readFile(path.join(config, 'config.json'), 'utf8'), new RegExp(locked.host.replace(/[.]/g, '\\.')));
     const pushed = await docker(['push', ref], { env: { DOCKER_CONFIG: config } });
     assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
     assert.match(pushed.stdout, /v1: digest: sha256:/);

@@ -82,14 +82,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   await volumes.init();
   const registryCredentials = new RequestCredentialScope();
+  const registry = new RegistryClient({
+    logger: logger.child({ component: 'registry' }),
+    ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
+    credentials: registryCredentials.lookup(options.registryAuthFile ? credentialsFromConfigFile(options.registryAuthFile) : undefined),
+  });
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
-    registry: new RegistryClient({
-      logger: logger.child({ component: 'registry' }),
-      ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
-      credentials: registryCredentials.lookup(options.registryAuthFile ? credentialsFromConfigFile(options.registryAuthFile) : undefined),
-    }),
+    registry,
     unpacker,
     logger: logger.child({ component: 'images' }),
     events,
@@ -133,6 +134,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events,
     volumes,
     registryCredentials,
+    registryLogin: (host, creds, o) => registry.transport.login(host, creds, o),
     snapshotter,
     dispose: () => manager.dispose(),
     counts: async () => {

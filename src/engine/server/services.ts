@@ -73,6 +73,8 @@ export interface EngineServices {
   readonly volumes: VolumeService;
   /** Credentials sent with a request (Docker's X-Registry-Auth) for the registry calls it makes. */
   readonly registryCredentials?: { run<T>(credentials: RequestCredentials, fn: () => Promise<T>): Promise<T> };
+  /** Checks registry credentials (`docker login`). */
+  readonly registryLogin?: (host: string, credentials: { username: string; password: string }, options?: { signal?: AbortSignal }) => Promise<void>;
   /** Absent where the engine has no builder. */
   readonly builder?: BuildService;
 }

@@ -21,7 +21,7 @@ import { containerIoRoutes } from './container-io-routes';
 import { eventRoutes } from './event-routes';
 import { systemRoutes } from './system-routes';
 import { imageIoRoutes, importFromRequest } from './image-io-routes';
-import { withRegistryAuth } from './registry-auth';
+import { authRoutes, withRegistryAuth } from './registry-auth';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
@@ -286,6 +286,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ...imageIoRoutes(images, services),
     ...eventRoutes(services.events),
     ...systemRoutes(services),
+    ...authRoutes(services),
     ...buildRoutes(services.builder),
   ];
 }
