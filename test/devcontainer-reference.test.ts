@@ -3,7 +3,8 @@
  * through the Docker API, as root: `up` on an image-based configuration
  * (Debian from the test registry; no UID update, which needs `docker build`),
  * the lifecycle commands, `exec` with its exit code, `run-user-commands`,
- * and `up` again reusing the container. The CLI is installed by
+ * and `up` again reusing the container; `up` on a Dockerfile configuration
+ * (the classic builder through the Docker API). The CLI is installed by
  * ../shared/anchors/reference-cli.sh (or BERTH_REFERENCE_CLI); the test is
  * skipped, saying why, only when it cannot be installed.
  */
@@ -129,4 +130,22 @@ test('the reference devcontainer CLI: up, lifecycle commands, exec, run-user-com
   // The create-time commands ran once; their markers are in the container.
   const once = await run(dc, ['exec', ...common, 'sh', '-c', 'cat /tmp/on-create']);
   assert.equal(once.stdout, 'on-create\n');
+});
+
+test('the reference devcontainer CLI: up on a Dockerfile configuration (classic builder through the Docker API), exec as the image\'s user', async (t) => {
+  if (!reference || !registry) return t.skip(`the reference @devcontainers/cli is not available: ${whyMissing}`);
+  const image = await ensureDebianImage(registry);
+  const workspace = path.join(dir, 'built');
+  await mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(workspace, '.devcontainer', 'Dockerfile'), `FROM ${image}\nRUN useradd -m -u 1234 dev && echo built-here > /built\n`);
+  await writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ build: { dockerfile: 'Dockerfile' }, remoteUser: 'dev', postCreateCommand: 'id -un > /tmp/post-create' }));
+  const common = ['--workspace-folder', workspace, '--docker-path', 'docker'];
+  // The CLI writes its own Dockerfile outside the context and builds with the classic builder.
+  const up = await run(reference, ['up', ...common, '--buildkit', 'never'], { DOCKER_BUILDKIT: '0' });
+  const upResult = result(up);
+  assert.equal(upResult['outcome'], 'success', up.stderr.slice(-3000));
+  assert.equal(upResult['remoteUser'], 'dev');
+  const inside = await run(reference, ['exec', ...common, 'sh', '-c', 'cat /built /tmp/post-create; id -u']);
+  assert.equal(inside.code, 0, inside.stderr);
+  assert.equal(inside.stdout, 'built-here\ndev\n1234\n');
 });

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -77,6 +79,32 @@ function api(method: string, urlPath: string, body?: unknown): Promise<{ status:
 }
 
 const json = <T>(r: { body: Buffer }): T => JSON.parse(r.body.toString('utf8')) as T;
+
+/**
+ * A hijacked request as the docker CLI makes it: `Upgrade: tcp`, the JSON body in a packet of
+ * its own after the headers, then stdin (half-closed) once the 101 came; returns what followed the 101.
+ */
+async function hijacked(urlPath: string, body: unknown, stdin: string): Promise<{ head: string; stream: Buffer }> {
+  const sock = net.connect(dockerSocket);
+  await once(sock, 'connect');
+  const text = JSON.stringify(body);
+  sock.write(`POST ${urlPath} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 100));
+  sock.write(text);
+  let all = Buffer.alloc(0);
+  let sent = false;
+  sock.on('data', (d: Buffer) => {
+    all = Buffer.concat([all, d]);
+    if (!sent && all.includes('\r\n\r\n')) {
+      sent = true;
+      sock.end(stdin);
+    }
+  });
+  // A stream that never ends (stdin never read) fails here instead of hanging the suite.
+  await once(sock, 'close', { signal: AbortSignal.timeout(20_000) }).finally(() => sock.destroy());
+  const end = all.indexOf('\r\n\r\n');
+  return { head: all.subarray(0, end).toString(), stream: all.subarray(end + 4) };
+}
 
 before(async () => {
   registry = await startRegistry();
@@ -153,6 +181,24 @@ test('exec through the API: ExitCode is set when the stream ends; Detach; resize
   assert.equal((await api('POST', `/exec/${tty.Id}/resize?h=33&w=111`)).status, 200);
   assert.equal((await sizing).body.toString(), '33 111\r\n');
   assert.equal((await api('GET', '/exec/nope/json')).status, 404);
+
+  // The docker CLI's `exec -t`: ConsoleSize at create, then a resize to the same size right after the start.
+  const sized = await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      const { Id: ttyId } = json<{ Id: string }>(await api('POST', '/containers/box/exec', { Cmd: ['sh', '-c', 'stty size'], Tty: true, AttachStdout: true, ConsoleSize: [24, 80] }));
+      const out = hijacked(`/v1.44/exec/${ttyId}/start`, { Detach: false, Tty: true, ConsoleSize: [24, 80] }, '');
+      await api('POST', `/exec/${ttyId}/resize?h=24&w=80`);
+      return (await out).stream.toString();
+    }),
+  );
+  assert.deepEqual(sized, Array.from({ length: 5 }, () => '24 80\r\n'));
+
+  // Upgraded, the body apart from the headers, stdin read until its half-close.
+  const withStdin = json<{ Id: string }>(await api('POST', '/containers/box/exec', { Cmd: ['sh', '-c', 'tr a-z A-Z; exit 9'], AttachStdin: true, AttachStdout: true, AttachStderr: true }));
+  const upgraded = await hijacked(`/v1.44/exec/${withStdin.Id}/start`, { Detach: false, Tty: false }, 'shout\n');
+  assert.match(upgraded.head, /^HTTP\/1.1 101 UPGRADED\r\n.*multiplexed-stream/s);
+  assert.deepEqual(unframe(upgraded.stream).map((f) => [f.stream, f.data.toString()]), [[1, 'SHOUT\n']]);
+  assert.equal(json<{ ExitCode: number }>(await api('GET', `/exec/${withStdin.Id}/json`)).ExitCode, 9);
 });
 
 test('docker cp: a file and a directory both ways, links kept or followed (-L), link escapes stay inside the container', async () => {

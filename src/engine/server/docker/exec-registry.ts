@@ -16,8 +16,10 @@ export interface DockerExec {
   readonly attachStdout: boolean;
   readonly attachStderr: boolean;
   readonly detachKeys: string;
-  /** Terminal size asked for before the process started. */
+  /** Terminal size last asked for. */
   size?: { rows: number; cols: number };
+  /** The size the process's terminal was last given. */
+  applied?: { rows: number; cols: number } | undefined;
   session?: ExecSession;
   running: boolean;
   exitCode: number | null;

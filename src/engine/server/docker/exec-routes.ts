@@ -64,13 +64,20 @@ function startFailureCode(message: string): number {
 }
 
 /** Starts the exec's process; records its pid and, once it ends, its exit code. */
+const sameSize = (a: DockerExec['size'], b: DockerExec['size']): boolean => a?.rows === b?.rows && a?.cols === b?.cols;
+
 async function launch(containers: ContainerService, exec: DockerExec): Promise<ExecSession> {
   const asked = exec.size;
   const session = await containers.exec(exec.containerId, exec.request, asked ? { size: asked } : {});
   exec.session = session;
   exec.pid = session.pid;
-  // A resize that came while the process was starting.
-  if (exec.size && exec.size !== asked && exec.request.tty) session.resize(exec.size.rows, exec.size.cols);
+  exec.applied = asked;
+  // A resize to another size that came while the process was starting. (The docker CLI resizes
+  // to the ConsoleSize it sent right after the start; that one needs nothing.)
+  if (exec.size && !sameSize(exec.size, asked) && exec.request.tty) {
+    session.resize(exec.size.rows, exec.size.cols);
+    exec.applied = exec.size;
+  }
   return session;
 }
 
@@ -85,7 +92,9 @@ async function pump(exec: DockerExec, session: ExecSession, socket: Duplex): Pro
   if (exec.request.attachStdin) {
     socket.on('data', (chunk: Buffer) => session.write(chunk));
     socket.on('end', () => session.closeStdin());
-  } else socket.resume();
+  }
+  // Reading the request body may have paused the socket; a paused stream ignores new 'data' listeners.
+  socket.resume();
   const write = (data: Buffer): void => {
     if (!socket.destroyed && socket.writable) socket.write(data);
   };
@@ -158,8 +167,11 @@ export function execRoutes(containers: ContainerService, execs: ExecRegistry): R
         const rows = Number(query.get('h'));
         const cols = Number(query.get('w'));
         if (!(rows > 0 && cols > 0)) throw new BerthError('invalid_argument', 'resize needs positive h and w');
-        if (exec.session && exec.running) exec.session.resize(rows, cols);
-        else if (!exec.session) exec.size = { rows, cols };
+        exec.size = { rows, cols };
+        if (exec.session && exec.running && !sameSize(exec.size, exec.applied)) {
+          exec.session.resize(rows, cols);
+          exec.applied = exec.size;
+        }
         send(res, 200);
         return Promise.resolve();
       },
