@@ -120,3 +120,41 @@ test('up --clone: a local path works, with --volume naming the volume; a bad URL
   assert.equal((await berth(['up', '--clone', repo, '--workspace-folder', dir])).code, 1);
   assert.equal((await berth(['up', '--branch', 'dev'])).code, 1);
 });
+
+test('dotfiles: cloned on the host, installed once as the remote user (install.sh), else their dot files linked into the home', async () => {
+  const repoWith = path.join(dir, 'dots-install');
+  await mkdir(repoWith, { recursive: true });
+  await writeFile(path.join(repoWith, 'install.sh'), '#!/bin/sh\necho "installed by $(id -un) in $(pwd)" >> "$HOME/.dotfiles-log"\n');
+  await writeFile(path.join(repoWith, '.myrc'), 'alias ll=ls\n');
+  await git(repoWith, 'init', '-q');
+  await git(repoWith, 'add', '-A');
+  await git(repoWith, 'commit', '-qm', 'dots');
+  const ws = path.join(dir, 'dots-ws');
+  await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: images.latest, remoteUser: 'app', postCreateCommand: 'test ! -e "$HOME/.dotfiles-log"' }));
+  const env = { XDG_CACHE_HOME: path.join(dir, 'cache') };
+  const r = await runBerth(['up', '--socket', socket, '--workspace-folder', ws, '--dotfiles-repository', `file://${repoWith}`], { env: { ...process.env, ...env } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((singleJson(r.stdout)['hooks'] as Record<string, string>)['dotfiles'], 'ran');
+  const again = await runBerth(['up', '--socket', socket, '--workspace-folder', ws, '--dotfiles-repository', `file://${repoWith}`], { env: { ...process.env, ...env } });
+  assert.equal((singleJson(again.stdout)['hooks'] as Record<string, string>)['dotfiles'], 'skipped');
+  const e = await berth(['exec', '--workspace-folder', ws, '--', 'sh', '-c', 'cat ~/.dotfiles-log; cat ~/dotfiles/.myrc']);
+  assert.deepEqual(e.stdout.trim().split('\n'), ['installed by app in /home/app/dotfiles', 'alias ll=ls']);
+  await berth(['down', '--workspace-folder', ws]);
+
+  const repoLinks = path.join(dir, 'dots-links');
+  await mkdir(repoLinks, { recursive: true });
+  await writeFile(path.join(repoLinks, '.gitconfig-berth'), '[user]\n');
+  await git(repoLinks, 'init', '-q');
+  await git(repoLinks, 'add', '-A');
+  await git(repoLinks, 'commit', '-qm', 'dots');
+  const l = await runBerth(['up', '--socket', socket, '--workspace-folder', ws, '--dotfiles-repository', repoLinks, '--dotfiles-target-path', '~/my-dots'], { env: { ...process.env, ...env } });
+  assert.equal(l.code, 0, l.stdout + l.stderr);
+  const link = await berth(['exec', '--workspace-folder', ws, '--', 'readlink', '/home/app/.gitconfig-berth']);
+  assert.equal(link.stdout.trim(), '/home/app/my-dots/.gitconfig-berth');
+  await berth(['down', '--workspace-folder', ws]);
+
+  const bad = await runBerth(['up', '--socket', socket, '--workspace-folder', ws, '--dotfiles-repository', `file://${dir}/no-dots.git`], { env: { ...process.env, ...env } });
+  assert.equal(bad.code, 1);
+  assert.match(String(singleJson(bad.stdout)['message']), /dotfiles: git clone of .*no-dots\.git failed/);
+});

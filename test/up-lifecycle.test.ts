@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -165,4 +165,35 @@ test('hostRequirements beyond this host are warned about, and up still succeeds'
   assert.match(r.stderr, /hostRequirements: .*of memory is required/);
   if (!existsSync('/dev/nvidia0') && !existsSync('/dev/dri/renderD128')) assert.match(r.stderr, /hostRequirements: a GPU is required, none was found/);
   await berth(['down', '--workspace-folder', ws]);
+});
+
+test('updateRemoteUserUID: the remote user takes the UID/GID of the workspace owner (cached build); off when asked, skipped when the UID is taken', async () => {
+  const owned = async (name: string, uid: number, config: object): Promise<string> => {
+    const ws = await workspace(name, () => ({ image: images.latest, remoteUser: 'app', ...config }));
+    await chown(ws, uid, uid + 1);
+    return ws;
+  };
+  const ws = await owned('uid-update', 4321, {});
+  const up = await berth(['up', '--workspace-folder', ws]);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  assert.match(up.stderr, /app is now 4321:4322/);
+  const e = await berth(['exec', '--workspace-folder', ws, '--', 'sh', '-c', 'id -u; id -g; stat -c %u /home/app; touch made-by-app && stat -c %u made-by-app']);
+  assert.equal(e.code, 0, e.stderr);
+  assert.deepEqual(e.stdout.trim().split('\n'), ['4321', '4322', '4321', '4321']);
+  await berth(['down', '--workspace-folder', ws]);
+  const again = await berth(['up', '--workspace-folder', ws]);
+  assert.doesNotMatch(again.stderr, /app is now/, 'the second time the build step comes from the cache');
+  await berth(['down', '--workspace-folder', ws]);
+
+  const off = await owned('uid-off', 4321, { updateRemoteUserUID: false });
+  assert.equal((await berth(['up', '--workspace-folder', off])).code, 0);
+  assert.equal((await berth(['exec', '--workspace-folder', off, '--', 'id', '-u'])).stdout.trim(), '1000');
+  await berth(['down', '--workspace-folder', off]);
+
+  const taken = await owned('uid-taken', 65534, {});
+  const t = await berth(['up', '--workspace-folder', taken]);
+  assert.equal(t.code, 0, t.stdout + t.stderr);
+  assert.match(t.stderr, /UID 65534 belongs to another user; app not changed/);
+  assert.equal((await berth(['exec', '--workspace-folder', taken, '--', 'id', '-u'])).stdout.trim(), '1000');
+  await berth(['down', '--workspace-folder', taken]);
 });

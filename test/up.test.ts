@@ -129,8 +129,4 @@ test('berth up says "not yet" for what needs later parts', async () => {
   const r = await berth(['up', '--workspace-folder', compose]);
   assert.equal(r.code, 1);
   assert.match(String(singleJson(r.stdout)['message']), /not available yet \(tracked in issue #9\)/);
-  const features = await workspace('app-features', { image: images.latest, features: { './local-feature': {} } });
-  const f = await berth(['up', '--workspace-folder', features]);
-  assert.equal(f.code, 1);
-  assert.match(String(singleJson(f.stdout)['message']), /not available yet \(tracked in issue #8\)/);
 });

@@ -4,6 +4,7 @@
  * response shape. Streams are NDJSON: one JSON object per line.
  */
 import type { Readable } from 'node:stream';
+import type { ArtifactPullRequest, ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from './types/artifacts';
 import type { BuildMessage } from './types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
@@ -107,6 +108,8 @@ export interface Operations {
   volumePrune: { params: object; query: object; body: VolumePruneFilters | undefined; response: VolumePruneResult };
   /** A tar stream of the build context in; progress, then the result or an error, out. `options`: BuildOptions as JSON. */
   imageBuild: { params: object; query: { options?: string }; body: Readable; response: BuildMessage };
+  artifactPull: { params: object; query: object; body: ArtifactPullRequest; response: ArtifactPullResult };
+  artifactPush: { params: object; query: object; body: ArtifactPushRequest; response: ArtifactPushResult };
 }
 
 export type OperationName = keyof Operations;
@@ -142,6 +145,8 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   volumeInspect: { method: 'GET', path: '/v1/volumes/{name}', response: 'json' },
   volumeRemove: { method: 'DELETE', path: '/v1/volumes/{name}', response: 'json' },
   imageBuild: { method: 'POST', path: '/v1/build', response: 'ndjson', request: 'tar' },
+  artifactPull: { method: 'POST', path: '/v1/artifacts/pull', response: 'json' },
+  artifactPush: { method: 'POST', path: '/v1/artifacts/push', response: 'json' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

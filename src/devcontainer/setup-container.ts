@@ -11,6 +11,7 @@ import type { Logger } from '../common/log';
 import type { MergedDevContainerConfig } from '../config/image-metadata';
 import { envListToObject, substituteContainerEnv } from '../config/substitute';
 import type { UserEnvProbe } from '../config/types';
+import { installDotfiles, type DotfilesOptions } from './dotfiles';
 import { readMarkers, runHook, type ExecContext, type HookName } from './lifecycle';
 import { probeUserEnv } from './user-env';
 
@@ -29,6 +30,8 @@ export interface SetupOptions {
   readonly skipNonBlocking?: boolean;
   /** Prebuild: onCreate and updateContent only, updateContent again even if it ran before. */
   readonly prebuild?: boolean;
+  /** Installed after postCreateCommand, once per container. */
+  readonly dotfiles?: DotfilesOptions;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
 }
@@ -88,6 +91,7 @@ export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
       if (!(hook === 'postAttachCommand' && o.skipPostAttach)) {
         hooks[hook] = await runHook(ctx, o.merged, hook, { ...(marker !== undefined ? { marker } : {}), again: o.prebuild === true && hook === 'updateContentCommand', markers, pending });
       }
+      if (hook === 'postCreateCommand' && o.dotfiles) hooks['dotfiles'] = await installDotfiles(ctx, o.dotfiles);
       if ((o.skipNonBlocking || o.prebuild) && hook === waitFor) break;
     }
   } catch (err) {

@@ -4,6 +4,7 @@
  * image and creates one, then runs the lifecycle hooks. Image-based
  * configurations today; Dockerfile, compose and features say "not yet".
  */
+import path from 'node:path';
 import type { ApiClient } from '../api/client';
 import { errorFromResponse } from '../api/http-errors';
 import type { PullProgress } from '../api/types/images';
@@ -18,7 +19,14 @@ import { containerRequest } from './container-request';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
 import { buildDevContainerImage, type ContextPacker } from './build-image';
+import type { FeatureValue } from './features/feature-json';
+import { installFeatures } from './features/install';
+import { readLock, writeLock } from './features/lockfile';
+import { installOrder } from './features/order';
+import { resolveFeatures } from './features/resolve';
+import { dotfilesMount, fetchDotfiles, type DotfilesOptions } from './dotfiles';
 import { execIn } from './lifecycle';
+import { updateRemoteUserUid } from './update-uid';
 import { remoteUserOf, setUpContainer } from './setup-container';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
@@ -42,8 +50,12 @@ export interface UpOptions {
   readonly chownWorkspace?: boolean;
   /** Packs a Dockerfile's build context (the CLI's, honouring .dockerignore). */
   readonly pack?: ContextPacker;
+  /** Features to add to the configuration's (`--additional-features`). */
+  readonly additionalFeatures?: Readonly<Record<string, FeatureValue>>;
   /** Build every Dockerfile step again. */
   readonly buildNoCache?: boolean;
+  /** The user's dotfiles repository, installed in new containers. */
+  readonly dotfiles?: DotfilesOptions;
   /** Extra mounts in Docker --mount syntax. */
   readonly mounts?: readonly string[];
   /** Extra remote env, K=V. */
@@ -53,6 +65,9 @@ export interface UpOptions {
   readonly onPullProgress?: (p: PullProgress) => void;
   readonly signal?: AbortSignal;
 }
+
+/** What preparing the image needs. */
+export type PrepareImageOptions = Pick<UpOptions, 'api' | 'workspaceFolder' | 'pack' | 'buildNoCache' | 'additionalFeatures' | 'logger' | 'onPullProgress' | 'signal'>;
 
 export interface UpResult {
   readonly outcome: 'success';
@@ -74,7 +89,7 @@ export async function findDevContainer(api: ApiClient, idLabels: Readonly<Record
   return [...list].sort((a, b) => b.created.localeCompare(a.created))[0];
 }
 
-async function ensureImage(options: UpOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
+async function ensureImage(options: PrepareImageOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
   const { api, signal } = options;
   const s = signal ? { signal } : {};
   let image;
@@ -98,16 +113,82 @@ export function withConfig(entries: readonly ImageMetadataEntry[], config: DevCo
   return [...entries, configToMetadataEntry(config)].filter((e) => Object.keys(e).length > 0);
 }
 
-type Source = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'dockerfile' };
+export type Source = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'dockerfile' };
 
-function sourceOf(config: DevContainerConfig): Source {
+export function sourceOf(config: DevContainerConfig): Source {
   const kind = configKind(config);
   if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
-  if (config.features && Object.keys(config.features).length > 0) throw notYet('dev container features', 8);
   if (kind === 'dockerfile') return { kind };
   const image = 'image' in config ? config.image : undefined;
   if (kind !== 'image' || !image) throw new BerthError('invalid_argument', 'the configuration names no image, Dockerfile or compose file');
   return { kind, image };
+}
+
+/** The dev container's image: pulled, or built from its Dockerfile, then with its features installed. */
+export async function prepareImage(
+  options: PrepareImageOptions,
+  config: DevContainerConfig,
+  configFile: string,
+  source: Source = sourceOf(config),
+): Promise<{ image: string; img: { user: string; entries: ImageMetadataEntry[] } }> {
+  let image: string;
+  if (source.kind === 'image') image = source.image;
+  else {
+    if (!options.pack) throw new BerthError('internal', 'a Dockerfile build needs a context packer');
+    const built = await buildDevContainerImage({
+      api: options.api,
+      config,
+      configFile,
+      workspaceFolder: options.workspaceFolder,
+      pack: options.pack,
+      ...(options.buildNoCache ? { noCache: true } : {}),
+      logger: options.logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    options.logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+    image = built.image;
+  }
+  let img = await ensureImage(options, image);
+  const features = { ...(config.features ?? {}), ...(options.additionalFeatures ?? {}) };
+  if (Object.keys(features).length > 0) {
+    image = await withFeatures(options, config, configFile, image, img, features);
+    img = await ensureImage(options, image);
+  }
+  return { image, img };
+}
+
+/** The image with the features installed on top of `base` (cached layers when nothing changed). */
+async function withFeatures(
+  options: PrepareImageOptions,
+  config: DevContainerConfig,
+  configFile: string,
+  base: string,
+  img: { user: string; entries: ImageMetadataEntry[] },
+  features: Readonly<Record<string, FeatureValue>>,
+): Promise<string> {
+  if (!options.pack) throw new BerthError('internal', 'installing features needs a context packer');
+  const s = options.signal ? { signal: options.signal } : {};
+  const resolved = await resolveFeatures(features, { api: options.api, configDir: path.dirname(configFile), locked: await readLock(configFile), ...s });
+  const ordered = installOrder(resolved, config.overrideFeatureInstallOrder ?? []);
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const lastOf = (key: 'remoteUser' | 'containerUser'): string | undefined => str(config[key]) ?? img.entries.map((e) => str(e[key])).filter(Boolean).at(-1);
+  const containerUser = lastOf('containerUser') ?? (img.user || 'root');
+  const built = await installFeatures({
+    api: options.api,
+    baseImage: base,
+    imageUser: img.user,
+    remoteUser: lastOf('remoteUser') ?? containerUser,
+    containerUser,
+    baseEntries: img.entries,
+    features: ordered,
+    pack: options.pack,
+    ...(options.buildNoCache ? { noCache: true } : {}),
+    logger: options.logger,
+    ...s,
+  });
+  options.logger.info(`features image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+  await writeLock(configFile, resolved);
+  return built.image;
 }
 
 export async function up(options: UpOptions): Promise<UpResult> {
@@ -144,29 +225,17 @@ export async function up(options: UpOptions): Promise<UpResult> {
     }
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
-    let image: string;
-    if (source.kind === 'image') image = source.image;
-    else {
-      if (!options.pack) throw new BerthError('internal', 'a Dockerfile build needs a context packer');
-      const built = await buildDevContainerImage({
-        api,
-        config,
-        configFile: read.configFile,
-        workspaceFolder: options.workspaceFolder,
-        pack: options.pack,
-        ...(options.buildNoCache ? { noCache: true } : {}),
-        logger,
-        ...s,
-      });
-      logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
-      image = built.image;
-    }
-    const img = await ensureImage(options, image);
+    const prepared = await prepareImage(options, config, read.configFile, source);
+    const img = prepared.img;
+    let image = prepared.image;
     const workspaceMount =
       options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;
     imageUser = img.user;
     const entries = withConfig(img.entries, config);
     merged = mergeConfiguration(config, entries);
+    if (merged['updateRemoteUserUID'] !== false && options.pack) {
+      image = await updateRemoteUserUid({ api, image, imageUser: img.user, user: remoteUserOf(merged, img.user), workspaceFolder: options.workspaceFolder, pack: options.pack, logger, ...s });
+    }
     for (const unmet of unmetRequirements(merged['hostRequirements'], await hostFacts(options.workspaceFolder))) logger.warn(`hostRequirements: ${unmet}`);
     const request = containerRequest({
       image,
@@ -175,7 +244,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
       idLabels,
       metadata: entries,
       overrideCommand: entries.map((e) => e.overrideCommand).filter((v) => v !== undefined).at(-1) ?? true,
-      ...(options.mounts ? { extraMounts: options.mounts } : {}),
+      extraMounts: [...(options.mounts ?? []), ...(options.dotfiles ? [dotfilesMount(await fetchDotfiles(options.dotfiles.repository, options.env, logger, signal))] : [])],
       logger,
     });
     const { id } = await api.call('containerCreate', { body: request, ...s });
@@ -200,6 +269,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
     ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
     ...(options.prebuild ? { prebuild: true } : {}),
+    ...(options.dotfiles ? { dotfiles: options.dotfiles } : {}),
     logger,
     ...s,
   });

@@ -10,6 +10,8 @@ import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
 import type { AgentBundleSources } from './agent/bundle';
 import { AgentBundle, AgentService } from './agent/service';
+import { Artifacts } from './artifacts/artifacts';
+import type { ArtifactService } from './server/services';
 import { Builder } from './builder/builder';
 import { StepImages } from './builder/step-images';
 import { EventBus } from './containers/events';
@@ -49,6 +51,7 @@ export interface EngineOptions {
 
 export interface Engine extends EngineServices {
   readonly agent: AgentService;
+  readonly artifacts: ArtifactService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
   /** Stops watching containers (they keep running). */
@@ -128,6 +131,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await builder.init();
   return {
     builder,
+    artifacts: new Artifacts(registry, content),
     images,
     containers: manager,
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),

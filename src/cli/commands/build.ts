@@ -6,6 +6,7 @@ import type { Command, ParsedOptions } from '../command';
 import { stringOption } from '../command';
 import { OUTSIDE_DOCKERFILE, packContext } from '../context-tar';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
+import { buildDevContainer, DEVCONTAINER_BUILD_OPTIONS } from './build-devcontainer';
 
 function list(values: ParsedOptions, name: string): string[] {
   const v = values[name];
@@ -28,11 +29,12 @@ function pairs(items: readonly string[], env: NodeJS.ProcessEnv, what: string): 
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'Build an image from a Dockerfile on the engine (layer cache, multi-stage).',
-  usage: 'build [CONTEXT] [-f Dockerfile] [-t name:tag]... [--target STAGE] [--build-arg K=V]... [--label K=V]... [--no-cache] [--pull] [--network MODE]',
+  summary: "Build an image from a Dockerfile on the engine (layer cache, multi-stage), or a workspace's dev container image.",
+  usage: 'build [CONTEXT] [-f Dockerfile] [-t name:tag]... [--target STAGE] [--build-arg K=V]... [--label K=V]... [--no-cache] [--pull] [--network MODE] | build --workspace-folder DIR [--image-name NAME]... [--push] [--no-cache]',
   allowPositionals: true,
   options: {
     ...ENGINE_OPTIONS,
+    ...DEVCONTAINER_BUILD_OPTIONS,
     file: { type: 'string', short: 'f', valueName: 'path', description: 'The Dockerfile (default: CONTEXT/Dockerfile).' },
     tag: { type: 'string', short: 't', multiple: true, valueName: 'name:tag', description: 'Name the image (repeatable).' },
     target: { type: 'string', valueName: 'stage', description: 'Build this stage (default: the last).' },
@@ -43,6 +45,7 @@ export const buildCommand: Command = {
     network: { type: 'string', valueName: 'mode', description: 'Network mode of RUN steps (default: the engine default; "host" shares the host network).' },
   },
   async run(values, positionals, ctx) {
+    if (stringOption(values, 'workspace-folder') !== undefined) return buildDevContainer(values, ctx);
     if (positionals.length > 1) throw new BerthError('invalid_argument', `usage: berth ${this.usage}`);
     const contextDir = path.resolve(positionals[0] ?? '.');
     const file = stringOption(values, 'file');

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { BerthError } from '../../common/errors';
 import { cloneIntoVolume } from '../../devcontainer/clone';
+import type { DotfilesOptions } from '../../devcontainer/dotfiles';
+import type { FeatureValue } from '../../devcontainer/features/feature-json';
 import { up } from '../../devcontainer/up';
 import { stringList, stringOption, type Command, type OptionSpecs, type ParsedOptions } from '../command';
 import { packContext } from '../context-tar';
@@ -31,10 +33,30 @@ export function workspaceArgs(values: ParsedOptions, cwd: string): { workspaceFo
   };
 }
 
+function dotfilesOption(values: ParsedOptions): { dotfiles?: DotfilesOptions } {
+  const repository = stringOption(values, 'dotfiles-repository');
+  if (!repository) return {};
+  const installCommand = stringOption(values, 'dotfiles-install-command');
+  const targetPath = stringOption(values, 'dotfiles-target-path');
+  return { dotfiles: { repository, ...(installCommand ? { installCommand } : {}), ...(targetPath ? { targetPath } : {}) } };
+}
+
+function additionalFeatures(text: string | undefined): { additionalFeatures?: Record<string, FeatureValue> } {
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new BerthError('invalid_argument', `--additional-features is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BerthError('invalid_argument', '--additional-features must be a JSON object of feature ids to options');
+  return { additionalFeatures: v as Record<string, FeatureValue> };
+}
+
 export const upCommand: Command = {
   name: 'up',
   summary: 'Create (or find) and start the dev container of a workspace, then run its lifecycle hooks.',
-  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--build-no-cache] [--mount SPEC] [--remote-env K=V] [--skip-post-create] [--skip-post-attach] [--skip-non-blocking-commands] [--prebuild] [--clone URL [--branch B] [--volume NAME]]',
+  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--build-no-cache] [--additional-features JSON] [--dotfiles-repository URL] [--mount SPEC] [--remote-env K=V] [--skip-post-create] [--skip-post-attach] [--skip-non-blocking-commands] [--prebuild] [--clone URL [--branch B] [--volume NAME]]',
   options: {
     ...WORKSPACE_OPTIONS,
     'remove-existing-container': { type: 'boolean', description: 'Remove the existing container first.' },
@@ -45,6 +67,10 @@ export const upCommand: Command = {
     clone: { type: 'string', valueName: 'URL', description: 'Clone Repository in Container Volume: clone URL (file://, a local path, https or ssh, with your git credentials) into a volume and bring up its dev container.' },
     branch: { type: 'string', valueName: 'B', description: 'Branch (or tag) to clone (with --clone).' },
     volume: { type: 'string', valueName: 'NAME', description: 'Volume to clone into (with --clone; default: named after the URL and branch).' },
+    'additional-features': { type: 'string', valueName: 'JSON', description: 'Features to add, as a JSON object like the "features" property.' },
+    'dotfiles-repository': { type: 'string', valueName: 'URL', description: 'Your dotfiles repository (cloned with your git), installed once in a new container.' },
+    'dotfiles-install-command': { type: 'string', valueName: 'CMD', description: 'Command that installs the dotfiles (default: install.sh, bootstrap, setup..., else link the dot files).' },
+    'dotfiles-target-path': { type: 'string', valueName: 'PATH', description: 'Where the dotfiles go in the container (default ~/dotfiles).' },
     'build-no-cache': { type: 'boolean', description: "Build the Dockerfile's every step again (no layer cache)." },
     prebuild: { type: 'boolean', description: 'Run onCreateCommand and updateContentCommand only (updateContentCommand again if it ran before), then stop.' },
   },
@@ -71,6 +97,8 @@ export const upCommand: Command = {
       mounts: stringList(values, 'mount'),
       pack: packContext,
       buildNoCache: values['build-no-cache'] === true,
+      ...dotfilesOption(values),
+      ...additionalFeatures(stringOption(values, 'additional-features')),
       env: ctx.env,
       logger: ctx.logger,
       onPullProgress: (p) => renderer.update(p),

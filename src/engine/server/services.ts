@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { LogLine } from '../../api/routes';
+import type { ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from '../../api/types/artifacts';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { PathStat } from '../containers/archive';
@@ -64,6 +65,11 @@ export interface EventSource {
 export interface BuildService {
   /** Builds from a context sent as a tar stream (plain or gzip). */
   buildFromTar(body: Readable, options: BuildOptions, run?: { signal?: AbortSignal; onProgress?: (p: BuildProgress) => void }): Promise<BuildResult>;
+}
+
+export interface ArtifactService {
+  pull(reference: string, options?: { signal?: AbortSignal }): Promise<ArtifactPullResult>;
+  push(request: ArtifactPushRequest, options?: { signal?: AbortSignal }): Promise<ArtifactPushResult>;
 }
 
 export interface EngineServices {
