@@ -21,6 +21,7 @@ import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
 import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
+import { RequestCredentialScope } from './registry/request-credentials';
 import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
 import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
@@ -83,10 +84,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   });
   await volumes.init();
+  const registryCredentials = new RequestCredentialScope();
   const registry = new RegistryClient({
     logger: logger.child({ component: 'registry' }),
     ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
-    ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
+    credentials: registryCredentials.lookup(options.registryAuthFile ? credentialsFromConfigFile(options.registryAuthFile) : undefined),
   });
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
@@ -94,6 +96,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     registry,
     unpacker,
     logger: logger.child({ component: 'images' }),
+    events,
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
@@ -134,6 +137,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),
     events,
     volumes,
+    registryCredentials,
+    registryLogin: (host, creds, o) => registry.transport.login(host, creds, o),
     snapshotter,
     dispose: () => manager.dispose(),
     counts: async () => {

@@ -138,7 +138,7 @@ export interface ListFilters {
   readonly ancestor?: readonly string[];
 }
 
-export type EngineEventAction = 'create' | 'start' | 'die' | 'stop' | 'kill' | 'destroy' | 'restart' | 'exec_create' | 'exec_start' | 'pull' | 'tag' | 'untag' | 'delete';
+export type EngineEventAction = 'create' | 'start' | 'die' | 'stop' | 'kill' | 'destroy' | 'restart' | 'exec_create' | 'exec_start' | 'pull' | 'push' | 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
 
 export interface EngineEvent {
   readonly type: 'container' | 'image';

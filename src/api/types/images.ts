@@ -2,7 +2,8 @@
  * The image store's records and interface. Images are content-addressed:
  * the image id is the digest of its config blob.
  */
-import type { Digest, ImageConfig, Platform } from './oci';
+import type { Readable, Writable } from 'node:stream';
+import type { Digest, ImageConfig, ImageRuntimeConfig, Platform } from './oci';
 
 export interface LayerRecord {
   /** Digest of the (possibly compressed) blob in the content store. */
@@ -58,4 +59,12 @@ export interface ImageStore {
   list(): Promise<readonly ImageRecord[]>;
   /** Removes a tag, or the image when its last tag goes (or with force). */
   remove(nameOrId: string, options?: { force?: boolean }): Promise<{ untagged: string[]; deleted: Digest[] }>;
+  /** Untagged images (with `all`, every image) that no container uses; `label` narrows. */
+  prune(options?: { all?: boolean; label?: readonly string[] }): Promise<{ untagged: string[]; deleted: Digest[]; spaceReclaimed: number }>;
+  /** A rootfs tarball as a one-layer image, tagged `reference` if given. */
+  importImage(source: Readable, options?: { reference?: string; config?: ImageRuntimeConfig; message?: string; signal?: AbortSignal }): Promise<ImageRecord>;
+  /** The images named, as one tar (docker save and OCI layout). */
+  save(names: readonly string[], out: Writable, options?: { signal?: AbortSignal }): Promise<void>;
+  /** The images of a docker save or OCI layout tar, stored and tagged. */
+  load(input: Readable, options?: { signal?: AbortSignal; onProgress?: (p: PullProgress) => void }): Promise<ImageRecord[]>;
 }

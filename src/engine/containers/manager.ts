@@ -9,16 +9,23 @@ import type { ContainerCreateRequest, ContainerRecord, ExecRequest, ListFilters 
 import type { ContainerService } from '../server/services';
 import type { AttachClient } from '../shim/attach-client';
 import type { ExitStatus } from '../shim/protocol';
-import { eventAttributes, isActive, type ContainerManagerOptions, type ManagerContext } from './context';
+import type { Readable } from 'node:stream';
+import { BerthError } from '../../common/errors';
+import { archiveFromContainer, extractToContainer, statInContainer, type PathStat } from './archive';
+import { directorySize } from '../disk-usage';
+import { containerPaths, eventAttributes, isActive, snapshotKey, type ContainerManagerOptions, type ManagerContext } from './context';
 import { createContainer } from './create';
 import { attachContainer, execInContainer, resizeContainer, type ExecOptions, type ExecSession } from './exec';
 import { KeyedMutex } from './keyed-mutex';
 import { readLogs, type LogOptions } from './logs';
 import { reconcile, type ReconcileSummary } from './reconcile';
 import { removeLocked } from './remove';
-import { startLocked } from './start';
+import { hostPathMapper, type HostPathOf } from './scoped-path';
+import { ensureRootfs, startLocked } from './start';
+import { containerStats, type ContainerStats } from './stats';
 import { killContainer, stopLocked } from './stop';
 import { ContainerStore } from './store';
+import { topContainer, type ProcessTable } from './top';
 import { waitExit } from './wait';
 
 export type { ContainerManagerOptions, ContainerImage, ImageResolver, SnapshotSource } from './context';
@@ -134,6 +141,42 @@ export class ContainerManager implements ContainerService {
 
   async resize(idOrName: string, rows: number, cols: number): Promise<void> {
     return resizeContainer(this.ctx, this.ctx.store.find(idOrName), rows, cols);
+  }
+
+  async top(idOrName: string, psArgs?: string, options: { signal?: AbortSignal } = {}): Promise<ProcessTable> {
+    return topContainer(this.ctx.store.find(idOrName), psArgs, options);
+  }
+
+  async stats(idOrName: string): Promise<ContainerStats> {
+    return containerStats(this.ctx.store.find(idOrName));
+  }
+
+  /** Bytes in the container's writable layer (overlay snapshots only; undefined where the layer is a full copy). */
+  async sizeRw(idOrName: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+    const record = this.ctx.store.find(idOrName);
+    const mounts = await this.ctx.options.snapshotter.mounts(snapshotKey(record.id)).catch(() => []);
+    const upper = mounts.flatMap((m) => m.options).find((o) => o.startsWith('upperdir='));
+    return upper ? directorySize(upper.slice('upperdir='.length), options) : undefined;
+  }
+
+  /** How paths of the container map to the host (a stopped container's rootfs is mounted again if need be). */
+  private async hostPaths(record: ContainerRecord, options: { signal?: AbortSignal }): Promise<HostPathOf> {
+    if (record.state.status !== 'running') await ensureRootfs(this.ctx, record.id, options);
+    return hostPathMapper(record, containerPaths(this.ctx.options, record.id).rootfs);
+  }
+
+  async statPath(idOrName: string, containerPath: string, options: { signal?: AbortSignal } = {}): Promise<PathStat> {
+    return (await statInContainer(await this.hostPaths(this.ctx.store.find(idOrName), options), containerPath)).stat;
+  }
+
+  async archive(idOrName: string, containerPath: string, options: { signal?: AbortSignal } = {}): Promise<{ stat: PathStat; tar: Readable }> {
+    return archiveFromContainer(await this.hostPaths(this.ctx.store.find(idOrName), options), containerPath, options);
+  }
+
+  async extractArchive(idOrName: string, containerPath: string, tar: Readable, options: { copyOwners?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const record = this.ctx.store.find(idOrName);
+    if (record.request.readonlyRootfs) throw new BerthError('failed_precondition', `container ${record.name} has a read-only root filesystem`);
+    return extractToContainer(await this.hostPaths(record, options), containerPath, tar, options);
   }
 
   list(filters: ListFilters = {}): Promise<readonly ContainerRecord[]> {

@@ -1,6 +1,7 @@
 /** What the image store is built from: the content store, a registry client, an unpacker and a few callbacks. */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../common/log';
+import type { EngineEvent } from '../../api/types/containers';
 import type { Digest } from '../../api/types/oci';
 import type { ContentStore } from '../content/store';
 import type { RegistryClient } from '../registry/client';
@@ -30,6 +31,8 @@ export interface ImageStoreDeps {
   readonly logger: Logger;
   /** True while a container uses the image (removal is then refused unless forced). */
   readonly isInUse?: (id: Digest) => Promise<boolean>;
+  /** Where image events (pull, push, tag, untag, delete, load, import, save) go. */
+  readonly events?: { emit(event: Omit<EngineEvent, 'timeNano'>): void };
   /** Layers fetched at once (default 3). */
   readonly concurrency?: number;
 }

@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../../common/errors';
 import type { Digest, ImageConfig, ImageManifest, ImageRuntimeConfig, Platform } from '../../api/types/oci';
+import type { EngineEventAction } from '../../api/types/containers';
 import type { ImageRecord, ImageStore, PullOptions, PullProgress } from '../../api/types/images';
 import { loadArchive } from './archive-load';
 import { saveImages } from './archive-save';
@@ -23,6 +24,10 @@ export class LocalImageStore implements ImageStore {
 
   constructor(private readonly deps: ImageStoreDeps) {
     this.records = new ImageRecords(deps.root);
+  }
+
+  private event(action: EngineEventAction, id: string, name?: string): void {
+    this.deps.events?.emit({ type: 'image', action, id, attributes: name ? { name } : {} });
   }
 
   /** Writes the record (merging repo digests with an earlier one) and points `tags` at it. */
@@ -55,6 +60,7 @@ export class LocalImageStore implements ImageStore {
     const record = await pullImage(this.deps, ref, options);
     const stored = await this.store(record, ref.tag ? [canonicalReference({ domain: ref.domain, path: ref.path, tag: ref.tag })] : []);
     options.onProgress?.({ status: `Status: Downloaded newer image for ${formatReference(ref)}` });
+    this.event('pull', formatReference(ref), formatReference(ref));
     return stored;
   }
 
@@ -67,6 +73,7 @@ export class LocalImageStore implements ImageStore {
       const current = await this.records.read(image.id);
       if (current) await this.records.write({ ...current, repoDigests: [...new Set([...current.repoDigests, `${repositoryName(ref)}@${digest}`])] });
     });
+    this.event('push', formatReference(ref), formatReference(ref));
     return digest;
   }
 
@@ -75,6 +82,7 @@ export class LocalImageStore implements ImageStore {
     const ref = parseReference(target);
     if (ref.digest) throw new BerthError('invalid_argument', `cannot tag with a digest: ${target}`);
     await this.records.exclusive(() => this.records.updateTags((tags) => void (tags[canonicalReference(ref)] = image.id)));
+    this.event('tag', image.id, formatReference(ref));
   }
 
   get(nameOrId: string): Promise<ImageRecord> {
@@ -89,6 +97,13 @@ export class LocalImageStore implements ImageStore {
 
   async remove(nameOrId: string, options: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: Digest[] }> {
     const image = await this.get(nameOrId);
+    const removed = await this.removeRecord(image, nameOrId, options);
+    for (const u of removed.untagged) this.event('untag', image.id, u);
+    for (const d of removed.deleted) this.event('delete', d);
+    return removed;
+  }
+
+  private async removeRecord(image: ImageRecord, nameOrId: string, options: { force?: boolean }): Promise<{ untagged: string[]; deleted: Digest[] }> {
     const byId = /^(sha256:)?[a-f0-9]{12,64}$/.test(nameOrId) && image.id.slice(7).startsWith(nameOrId.replace(/^sha256:/, ''));
     return this.records.exclusive(async () => {
       const tags = await this.records.tags();
@@ -113,6 +128,28 @@ export class LocalImageStore implements ImageStore {
     });
   }
 
+  /**
+   * `docker image prune`: untagged images (with `all`, every image) that no
+   * container uses; `label` ("key" or "key=value") narrows to images with it.
+   */
+  async prune(options: { all?: boolean; label?: readonly string[] } = {}): Promise<{ untagged: string[]; deleted: Digest[]; spaceReclaimed: number }> {
+    const out = { untagged: [] as string[], deleted: [] as Digest[], spaceReclaimed: 0 };
+    for (const image of await this.list()) {
+      if (!options.all && image.repoTags.length > 0) continue;
+      const labels = image.config.config?.Labels ?? {};
+      const labelled = (options.label ?? []).every((l) => {
+        const eq = l.indexOf('=');
+        return eq < 0 ? labels[l] !== undefined : labels[l.slice(0, eq)] === l.slice(eq + 1);
+      });
+      if (!labelled || (await this.deps.isInUse?.(image.id))) continue;
+      const r = await this.remove(image.id, { force: true });
+      out.untagged.push(...r.untagged);
+      out.deleted.push(...r.deleted);
+      if (r.deleted.length > 0) out.spaceReclaimed += image.size;
+    }
+    return out;
+  }
+
   /** `docker import`: a rootfs tarball (file or stream) as a one-layer image, tagged `reference` if given. */
   async importImage(
     source: string | Readable,
@@ -121,7 +158,9 @@ export class LocalImageStore implements ImageStore {
     const tag = options.reference ? parseReference(options.reference) : undefined;
     if (tag?.digest) throw new BerthError('invalid_argument', `cannot import as a digest reference: ${options.reference ?? ''}`);
     const record = await importRootfs(this.deps, source, options);
-    return this.store(record, tag ? [canonicalReference(tag)] : []);
+    const stored = await this.store(record, tag ? [canonicalReference(tag)] : []);
+    this.event('import', stored.id, tag ? formatReference(tag) : undefined);
+    return stored;
   }
 
   /** `docker save`: the images named (tags keep their names; ids save untagged) into one tar stream. */
@@ -135,6 +174,7 @@ export class LocalImageStore implements ImageStore {
       }),
     );
     await saveImages(this.deps.content, images, out, options);
+    for (const { record, tags } of images) this.event('save', record.id, tags[0] ? formatReference(parseReference(tags[0])) : undefined);
   }
 
   /** `docker load`: verifies, stores, unpacks and tags the images of a save/OCI archive. */
@@ -146,6 +186,7 @@ export class LocalImageStore implements ImageStore {
       await this.deps.unpacker.ensureChain(record.layers, (d) => this.deps.content.openRead(d), options);
       const stored = await this.store(record, image.names);
       options.onProgress?.({ status: `Loaded image${image.names.length ? `: ${image.names.join(', ')}` : ` ID: ${record.id}`}` });
+      this.event('load', stored.id, image.names[0]);
       out.push(stored);
     }
     return out;

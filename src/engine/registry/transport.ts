@@ -93,6 +93,23 @@ export class RegistryTransport {
     return res;
   }
 
+  /** Checks credentials as `docker login` does: the registry's /v2/ with them (Basic, or a Bearer token for no scope). */
+  async login(host: string, creds: Credentials, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const req: RegistryRequest = { what: `login to ${host}`, ...(options.signal ? { signal: options.signal } : {}) };
+    const url = new URL('/v2/', this.baseUrl(host)).toString();
+    const check = async (authorization: string | undefined): Promise<Response> => {
+      const res = await this.send(host, url, req, authorization);
+      await res.body?.cancel().catch(() => undefined);
+      return res;
+    };
+    const first = await check(undefined);
+    if (first.ok) return;
+    const challenge = first.status === 401 ? parseChallenge(first.headers.get('www-authenticate') ?? '') : undefined;
+    if (!challenge) throw new BerthError('unavailable', `${req.what}: the registry answered ${first.status}`);
+    const authorization = challenge.scheme === 'basic' ? basicHeader(creds) : `Bearer ${await this.fetchToken(host, challenge.params, '', creds, req)}`;
+    if (!(await check(authorization)).ok) throw new BerthError('failed_precondition', `${req.what}: unauthorized: incorrect username or password`);
+  }
+
   /** One attempt, following redirects; Authorization only goes to the registry's own origin. */
   private async send(host: string, url: string, req: RegistryRequest, authorization: string | undefined): Promise<Response> {
     const origin = new URL(this.baseUrl(host)).origin;
@@ -149,7 +166,7 @@ export class RegistryTransport {
     if (params['service']) url.searchParams.set('service', params['service']);
     // Our scope (with the actions we need: the challenge may only say "pull"), plus any other the challenge names (a mount's source).
     const scopes = new Set([scope, ...(params['scope'] ?? '').split(' ').filter((s) => s && !s.startsWith(`${scope.split(':').slice(0, 2).join(':')}:`))]);
-    for (const s of scopes) url.searchParams.append('scope', s);
+    for (const s of scopes) if (s) url.searchParams.append('scope', s);
     let res: Response;
     try {
       res = await fetch(url, { headers: creds ? { authorization: basicHeader(creds) } : {}, ...(req.signal ? { signal: req.signal } : {}) });

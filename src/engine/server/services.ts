@@ -8,7 +8,11 @@ import type { LogLine } from '../../api/routes';
 import type { ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from '../../api/types/artifacts';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
-import type { ExecSession } from '../containers/exec';
+import type { PathStat } from '../containers/archive';
+import type { ExecOptions, ExecSession } from '../containers/exec';
+import type { ContainerStats } from '../containers/stats';
+import type { RequestCredentials } from '../registry/request-credentials';
+import type { ProcessTable } from '../containers/top';
 import type { ImageStore } from '../../api/types/images';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
@@ -24,7 +28,21 @@ export interface ContainerService {
   logs(id: string, options: { follow?: boolean; tail?: number; since?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
   list(filters?: ListFilters): Promise<readonly ContainerRecord[]>;
   inspect(id: string): Promise<ContainerRecord>;
-  exec(id: string, request: ExecRequest, options?: { signal?: AbortSignal }): Promise<ExecSession>;
+  exec(id: string, request: ExecRequest, options?: ExecOptions): Promise<ExecSession>;
+  /** Sets the terminal size of a container made with a TTY. */
+  resize(id: string, rows: number, cols: number): Promise<void>;
+  /** The host's `ps` (with `psArgs`, default -ef) narrowed to the container's processes. */
+  top(id: string, psArgs?: string, options?: { signal?: AbortSignal }): Promise<ProcessTable>;
+  /** Bytes in the container's writable layer, where the snapshotter keeps it apart. */
+  sizeRw(id: string, options?: { signal?: AbortSignal }): Promise<number | undefined>;
+  /** One reading of the container's resource usage (zeros when it is not running). */
+  stats(id: string): Promise<ContainerStats>;
+  /** A path inside the container (links resolved inside it): its stat, */
+  statPath(id: string, containerPath: string, options?: { signal?: AbortSignal }): Promise<PathStat>;
+  /** its content as a tar stream, */
+  archive(id: string, containerPath: string, options?: { signal?: AbortSignal }): Promise<{ stat: PathStat; tar: Readable }>;
+  /** and a tar stream extracted into it (a directory); owners from the archive with `copyOwners`, else root. */
+  extractArchive(id: string, containerPath: string, tar: Readable, options?: { copyOwners?: boolean; signal?: AbortSignal }): Promise<void>;
 }
 
 export interface VolumeService {
@@ -40,6 +58,8 @@ export interface VolumeService {
 export interface EventSource {
   /** Calls `listener` for every event until the returned function is called. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
+  /** The latest events, oldest first, for replay. */
+  recent(): readonly EngineEvent[];
 }
 
 export interface BuildService {
@@ -57,6 +77,10 @@ export interface EngineServices {
   readonly containers: ContainerService;
   readonly events: EventSource;
   readonly volumes: VolumeService;
+  /** Credentials sent with a request (Docker's X-Registry-Auth) for the registry calls it makes. */
+  readonly registryCredentials?: { run<T>(credentials: RequestCredentials, fn: () => Promise<T>): Promise<T> };
+  /** Checks registry credentials (`docker login`). */
+  readonly registryLogin?: (host: string, credentials: { username: string; password: string }, options?: { signal?: AbortSignal }) => Promise<void>;
   /** Absent where the engine has no builder. */
   readonly builder?: BuildService;
 }

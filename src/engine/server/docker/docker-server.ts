@@ -12,8 +12,16 @@ import type { EngineServices } from '../services';
 import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
+import { hijack, send, truthy } from './respond';
 import { buildRoutes } from './build-routes';
 import { volumeRoutes } from './volume-routes';
+import { ExecRegistry } from './exec-registry';
+import { execRoutes } from './exec-routes';
+import { containerIoRoutes } from './container-io-routes';
+import { eventRoutes } from './event-routes';
+import { systemRoutes } from './system-routes';
+import { imageIoRoutes, importFromRequest } from './image-io-routes';
+import { authRoutes, withRegistryAuth } from './registry-auth';
 
 export const DOCKER_API_VERSION = '1.44';
 const MIN_API_VERSION = '1.24';
@@ -31,36 +39,14 @@ export interface Ctx {
 
 export type Route = readonly [method: string, pattern: RegExp, handler: (ctx: Ctx) => Promise<void>];
 
-function send(res: http.ServerResponse, status: number, value: unknown): void {
-  if (value === undefined) {
-    res.writeHead(status);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+function dockerStatus(err: BerthError): number {
+  const status = err.code === 'conflict' ? 409 : err.code === 'failed_precondition' ? 409 : statusForCode(err.code);
+  return status === 499 ? 500 : status;
 }
 
 function dockerError(res: http.ServerResponse, err: BerthError): void {
-  const status = err.code === 'conflict' ? 409 : err.code === 'failed_precondition' ? 409 : statusForCode(err.code);
   if (res.headersSent) return void res.end();
-  send(res, status === 499 ? 500 : status, { message: err.message });
-}
-
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
-
-/** Writes the 101 response on a hijacked connection (attach), then returns the raw socket. */
-function hijack(ctx: Ctx, tty: boolean): Duplex {
-  const upgrade = ctx.upgradeSocket !== undefined;
-  const socket = ctx.upgradeSocket ?? ctx.req.socket;
-  if (!upgrade) ctx.res.detachSocket(ctx.req.socket);
-  socket.write(
-    upgrade
-      ? 'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n'
-      : `HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.${tty ? 'raw' : 'multiplexed'}-stream\r\n\r\n`,
-  );
-  return socket;
+  send(res, dockerStatus(err), { message: err.message });
 }
 
 export function dockerRoutes(services: EngineServices, info: { version: string; dataRoot: string }): Route[] {
@@ -116,14 +102,15 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     [
       'POST',
       /^\/images\/create$/,
-      async ({ res, query, signal }) => {
+      async ({ req, res, query, signal }) => {
+        if (query.get('fromSrc')) return importFromRequest(images, req, res, query, signal);
         const from = query.get('fromImage');
-        if (!from) throw new BerthError('invalid_argument', 'fromImage is required (import is not supported yet)');
+        if (!from) throw new BerthError('invalid_argument', 'fromImage or fromSrc is required');
         const tag = query.get('tag');
         const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
         res.writeHead(200, { 'content-type': 'application/json' });
         try {
-          await images.pull(ref, { signal, onProgress: (p) => res.write(`${JSON.stringify(dockerProgress(p))}\n`) });
+          await withRegistryAuth(services, req, () => images.pull(ref, { signal, onProgress: (p) => res.write(`${JSON.stringify(dockerProgress(p))}\n`) }));
         } catch (err) {
           const e = toBerthError(err);
           res.write(`${JSON.stringify({ errorDetail: { message: e.message }, error: e.message })}\n`);
@@ -294,19 +281,49 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
       },
     ],
     ...volumeRoutes(services.volumes),
+    ...execRoutes(containers, new ExecRegistry()),
+    ...containerIoRoutes(containers),
+    ...imageIoRoutes(images, services),
+    ...eventRoutes(services.events),
+    ...systemRoutes(services),
+    ...authRoutes(services),
     ...buildRoutes(services.builder),
   ];
+}
+
+/** The first `length` bytes of the upgraded stream (the request body); what follows stays on the socket. */
+async function upgradeBody(socket: Duplex, head: Buffer, length: number): Promise<Buffer> {
+  let have = head;
+  while (have.length < length) {
+    const chunk = await new Promise<Buffer | undefined>((resolve) => {
+      const done = (c?: Buffer): void => {
+        socket.off('data', done);
+        socket.off('end', onEnd);
+        socket.pause();
+        resolve(c);
+      };
+      const onEnd = (): void => done();
+      socket.on('data', done);
+      socket.once('end', onEnd);
+      socket.resume();
+    });
+    if (!chunk) break;
+    have = Buffer.concat([have, chunk]);
+  }
+  const rest = have.subarray(length);
+  if (rest.length > 0) socket.unshift(rest);
+  return have.subarray(0, length);
 }
 
 export interface DockerHandler {
   readonly request: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   /** Requests with `Upgrade: tcp` (attach, exec start) arrive here with their raw socket. */
-  readonly upgrade: (req: http.IncomingMessage, socket: Duplex) => void;
+  readonly upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export function createDockerHandler(services: EngineServices, info: { version: string; dataRoot: string }, logger: Logger): DockerHandler {
   const routes = dockerRoutes(services, info);
-  const request = (req: http.IncomingMessage, res: http.ServerResponse, upgradeSocket?: Duplex): void => {
+  const request = (req: http.IncomingMessage, res: http.ServerResponse, upgradeSocket?: Duplex, upgradeBody?: Promise<Buffer>): void => {
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
@@ -321,7 +338,8 @@ export function createDockerHandler(services: EngineServices, info: { version: s
     const body = (): Promise<unknown> =>
       (bodyPromise ??= (async () => {
         const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
+        if (upgradeBody) chunks.push(await upgradeBody);
+        else for await (const c of req) chunks.push(c as Buffer);
         const text = Buffer.concat(chunks).toString('utf8');
         if (text === '') return {};
         try {
@@ -341,16 +359,17 @@ export function createDockerHandler(services: EngineServices, info: { version: s
       if (e.code === 'internal') logger.error('docker API request failed', { url: req.url, error: e.message });
       if (upgradeSocket) {
         const text = JSON.stringify({ message: e.message });
-        upgradeSocket.end(`HTTP/1.1 ${e.code === 'not_found' ? 404 : 500} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+        upgradeSocket.end(`HTTP/1.1 ${dockerStatus(e)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
       } else dockerError(res, e);
     });
   };
   return {
     request: (req, res) => request(req, res),
-    upgrade: (req, socket) => {
+    upgrade: (req, socket, head) => {
       const res = new http.ServerResponse(req);
       socket.on('error', () => undefined);
-      request(req, res, socket);
+      // Node hands an upgrade request's body over with the raw stream: split it off.
+      request(req, res, socket, upgradeBody(socket, head, Number(req.headers['content-length'] ?? 0)));
     },
   };
 }

@@ -1,0 +1,151 @@
+/**
+ * The reference Dev Containers CLI (@devcontainers/cli, from npm) on berthd
+ * through the Docker API, as root: `up` on an image-based configuration
+ * (Debian from the test registry; no UID update, which needs `docker build`),
+ * the lifecycle commands, `exec` with its exit code, `run-user-commands`,
+ * and `up` again reusing the container; `up` on a Dockerfile configuration
+ * (the classic builder through the Docker API). The CLI is installed by
+ * ../shared/anchors/reference-cli.sh (or BERTH_REFERENCE_CLI); the test is
+ * skipped, saying why, only when it cannot be installed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { runBerth } from './support/cli';
+import { startRegistry, type Registry } from './support/registry';
+import { repoRoot } from './support/repo';
+import { ensureDebianImage } from './support/test-images';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let registry: Registry | undefined;
+let dir = '';
+let socket = '';
+let reference: string | undefined;
+let whyMissing = '';
+
+function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(file, [...args], { env: { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, ...env }, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(new Error(`cannot run ${file}: ${err.message}`));
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The reference CLI's binary, or why it could not be installed. */
+async function findReference(): Promise<{ bin?: string; why?: string }> {
+  const fromEnv = process.env['BERTH_REFERENCE_CLI'];
+  if (fromEnv) return { bin: fromEnv };
+  // ../shared beside the checkout (a worktree may sit one level deeper).
+  const candidates = [path.join(repoRoot(), '..', 'shared'), path.join(repoRoot(), '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'reference-cli.sh'));
+  const script = candidates.find((c) => existsSync(c));
+  if (!script) return { why: `none of ${candidates.join(', ')} exists and BERTH_REFERENCE_CLI is not set` };
+  const r = await run('bash', [script]);
+  const bin = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !(await access(bin, constants.X_OK).then(() => true, () => false))) return { why: `${script} could not install @devcontainers/cli: ${r.stderr.trim().slice(-500)}` };
+  return { bin };
+}
+
+/** The CLI's one JSON result (its last line of stdout). */
+function result(r: Run): Record<string, unknown> {
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`no JSON result (exit ${r.code}): ${r.stdout}\n${r.stderr.slice(-3000)}`);
+  }
+}
+
+before(async () => {
+  const found = await findReference();
+  reference = found.bin;
+  whyMissing = found.why ?? '';
+  if (!reference) return;
+  registry = await startRegistry();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-devcontainer-ref-'));
+  socket = path.join(dir, 'run', 'berth.sock');
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+});
+
+after(async () => {
+  if (socket) {
+    const all = await run('docker', ['ps', '-aq']);
+    for (const id of all.stdout.split('\n').filter(Boolean)) await run('docker', ['rm', '-f', id]);
+    await runBerth(['engine', 'stop', '--socket', socket]);
+  }
+  await registry?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('the reference devcontainer CLI: up, lifecycle commands, exec, run-user-commands and up again on berthd', async (t) => {
+  if (!reference || !registry) return t.skip(`the reference @devcontainers/cli is not available: ${whyMissing}`);
+  const image = await ensureDebianImage(registry);
+  const workspace = path.join(dir, 'project');
+  await mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(workspace, 'README'), 'mounted from the host\n');
+  await writeFile(
+    path.join(workspace, '.devcontainer', 'devcontainer.json'),
+    JSON.stringify({
+      image,
+      // The UID update builds an image (`docker build`), which is the builder's issue (#6).
+      updateRemoteUserUID: false,
+      containerEnv: { FROM_CONFIG: 'container' },
+      remoteEnv: { FROM_REMOTE: 'remote' },
+      onCreateCommand: 'echo on-create > /tmp/on-create',
+      postCreateCommand: ['sh', '-c', 'echo "post-create $FROM_REMOTE" > /tmp/post-create'],
+      postStartCommand: 'date +%s%N >> /tmp/post-start',
+    }),
+  );
+  const dc = reference;
+  const common = ['--workspace-folder', workspace, '--docker-path', 'docker'];
+  const up = await run(dc, ['up', ...common]);
+  const upResult = result(up);
+  assert.equal(upResult['outcome'], 'success', up.stderr.slice(-3000));
+  const containerId = String(upResult['containerId']);
+  assert.match(containerId, /^[0-9a-f]{64}$/);
+  assert.equal(upResult['remoteWorkspaceFolder'], '/workspaces/project');
+
+  const labels = await run('docker', ['inspect', '-f', '{{index .Config.Labels "devcontainer.local_folder"}} {{.State.Status}}', containerId]);
+  assert.equal(labels.stdout, `${workspace} running\n`);
+  const lifecycle = await run(dc, ['exec', ...common, 'sh', '-c', 'cat /tmp/on-create /tmp/post-create /workspaces/project/README; wc -l < /tmp/post-start; echo "$FROM_CONFIG $FROM_REMOTE"; exit 6']);
+  assert.equal(lifecycle.code, 6, lifecycle.stderr);
+  assert.equal(lifecycle.stdout, 'on-create\npost-create remote\nmounted from the host\n1\ncontainer remote\n');
+
+  const again = await run(dc, ['run-user-commands', ...common]);
+  assert.equal(result(again)['outcome'], 'success', again.stderr.slice(-3000));
+
+  const second = await run(dc, ['up', ...common]);
+  assert.equal(result(second)['outcome'], 'success', second.stderr.slice(-3000));
+  assert.equal(result(second)['containerId'], containerId, 'up again reuses the running container');
+  // The create-time commands ran once; their markers are in the container.
+  const once = await run(dc, ['exec', ...common, 'sh', '-c', 'cat /tmp/on-create']);
+  assert.equal(once.stdout, 'on-create\n');
+});
+
+test('the reference devcontainer CLI: up on a Dockerfile configuration (classic builder through the Docker API), exec as the image\'s user', async (t) => {
+  if (!reference || !registry) return t.skip(`the reference @devcontainers/cli is not available: ${whyMissing}`);
+  const image = await ensureDebianImage(registry);
+  const workspace = path.join(dir, 'built');
+  await mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(workspace, '.devcontainer', 'Dockerfile'), `FROM ${image}\nRUN useradd -m -u 1234 dev && echo built-here > /built\n`);
+  await writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ build: { dockerfile: 'Dockerfile' }, remoteUser: 'dev', postCreateCommand: 'id -un > /tmp/post-create' }));
+  const common = ['--workspace-folder', workspace, '--docker-path', 'docker'];
+  // The CLI writes its own Dockerfile outside the context and builds with the classic builder.
+  const up = await run(reference, ['up', ...common, '--buildkit', 'never'], { DOCKER_BUILDKIT: '0' });
+  const upResult = result(up);
+  assert.equal(upResult['outcome'], 'success', up.stderr.slice(-3000));
+  assert.equal(upResult['remoteUser'], 'dev');
+  const inside = await run(reference, ['exec', ...common, 'sh', '-c', 'cat /built /tmp/post-create; id -u']);
+  assert.equal(inside.code, 0, inside.stderr);
+  assert.equal(inside.stdout, 'built-here\ndev\n1234\n');
+});
