@@ -87,10 +87,9 @@ async function main(): Promise<void> {
   logger.info('berthd ready', { pid: process.pid, socket: paths.socketPath, dockerSocket, dataRoot: paths.dataRoot });
   const shutdown = (signal: string): void => {
     logger.info('shutting down; containers keep running', { signal });
-    engine.dispose();
     docker.close();
     docker.closeAllConnections();
-    void api.close().then(() => process.exit(0));
+    void Promise.all([engine.dispose(), api.close()]).then(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -17,6 +17,7 @@ import { ContentStore } from './content/store';
 import { LocalImageStore } from './images/store';
 import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
+import { NetworkManager } from './network/manager';
 import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
 import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
@@ -48,8 +49,9 @@ export interface Engine extends EngineServices {
   readonly agent: AgentService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
-  /** Stops watching containers (they keep running). */
-  dispose(): void;
+  readonly networks: NetworkManager;
+  /** Stops watching containers (they keep running); closes published ports, removes the engine's iptables chains and idle bridges. */
+  dispose(): Promise<void>;
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
@@ -92,6 +94,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
   const otherRuntimes: OciRuntime[] = (await runtimeAvailable(other)) ? [await createRuntime({ name: other, root: path.join(options.execRoot, other) })] : [];
+  const networks = await NetworkManager.create({
+    dataRoot,
+    execRoot: options.execRoot,
+    logger: logger.child({ component: 'network' }),
+    containers: async () => (await holder.containers?.list({ all: true })) ?? [],
+  });
   const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
@@ -108,6 +116,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events,
     logger: logger.child({ component: 'containers' }),
     mounts: new ContainerMounts(volumes, logger.child({ component: 'mounts' })),
+    network: networks,
     // Debian's static tini reaps zombies as PID 1 for `init: true` containers.
     ...(existsSync(TINI) ? { initBinary: TINI } : {}),
   });
@@ -122,7 +131,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events,
     volumes,
     snapshotter,
-    dispose: () => manager.dispose(),
+    networks,
+    dispose: async () => {
+      manager.dispose();
+      await networks.dispose().catch((err: unknown) => logger.warn('cannot clean up networking', { error: String(err) }));
+    },
     counts: async () => {
       const all = await manager.list({ all: true });
       return { containers: { total: all.length, running: all.filter((c) => c.state.status === 'running').length }, images: (await images.list()).length };

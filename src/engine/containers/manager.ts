@@ -10,6 +10,7 @@ import type { ContainerService } from '../server/services';
 import type { AttachClient } from '../shim/attach-client';
 import type { ExitStatus } from '../shim/protocol';
 import { eventAttributes, isActive, type ContainerManagerOptions, type ManagerContext } from './context';
+import { connectLocked, disconnectLocked } from './connect';
 import { createContainer } from './create';
 import { attachContainer, execInContainer, resizeContainer, type ExecOptions, type ExecSession } from './exec';
 import { KeyedMutex } from './keyed-mutex';
@@ -98,6 +99,15 @@ export class ContainerManager implements ContainerService {
 
   async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.locked(idOrName, (r) => removeLocked(this.ctx, r, options));
+  }
+
+  /** Joins a network (plugged in at once when running). */
+  async connect(idOrName: string, network: string, options: { aliases?: readonly string[]; signal?: AbortSignal } = {}): Promise<void> {
+    return this.locked(idOrName, (r) => connectLocked(this.ctx, r, network, options));
+  }
+
+  async disconnect(idOrName: string, network: string): Promise<void> {
+    return this.locked(idOrName, (r) => disconnectLocked(this.ctx, r, network));
   }
 
   async wait(idOrName: string, options: { signal?: AbortSignal } = {}): Promise<{ exitCode: number }> {

@@ -7,6 +7,7 @@ import type { LogLine } from '../../api/routes';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { ExecSession } from '../containers/exec';
 import type { ImageStore } from '../../api/types/images';
+import type { NetworkCreateRequest, NetworkRecord } from '../../api/types/networks';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
 export interface ContainerService {
@@ -22,6 +23,16 @@ export interface ContainerService {
   list(filters?: ListFilters): Promise<readonly ContainerRecord[]>;
   inspect(id: string): Promise<ContainerRecord>;
   exec(id: string, request: ExecRequest, options?: { signal?: AbortSignal }): Promise<ExecSession>;
+  connect(id: string, network: string, options?: { aliases?: readonly string[]; signal?: AbortSignal }): Promise<void>;
+  disconnect(id: string, network: string): Promise<void>;
+}
+
+export interface NetworkService {
+  createNetwork(request: NetworkCreateRequest): Promise<NetworkRecord>;
+  listNetworks(): Promise<readonly NetworkRecord[]>;
+  inspectNetwork(idOrName: string): Promise<NetworkRecord>;
+  /** Refused (conflict) while a container has an endpoint on it; the default network cannot go. */
+  removeNetwork(idOrName: string): Promise<void>;
 }
 
 export interface VolumeService {
@@ -44,4 +55,5 @@ export interface EngineServices {
   readonly containers: ContainerService;
   readonly events: EventSource;
   readonly volumes: VolumeService;
+  readonly networks: NetworkService;
 }
