@@ -5,6 +5,7 @@
  */
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
+import type { NetworkCreateRequest, NetworkRecord } from './types/networks';
 import type { VolumeCreateRequest, VolumePruneFilters, VolumePruneResult, VolumeRecord } from './types/volumes';
 
 export interface PingResponse {
@@ -101,6 +102,12 @@ export interface Operations {
   volumeInspect: { params: { name: string }; query: object; body: undefined; response: VolumeRecord };
   volumeRemove: { params: { name: string }; query: { force?: string }; body: undefined; response: { ok: true } };
   volumePrune: { params: object; query: object; body: VolumePruneFilters | undefined; response: VolumePruneResult };
+  networkCreate: { params: object; query: object; body: NetworkCreateRequest; response: NetworkRecord };
+  networkList: { params: object; query: object; body: undefined; response: readonly NetworkRecord[] };
+  networkInspect: { params: { name: string }; query: object; body: undefined; response: NetworkRecord };
+  networkRemove: { params: { name: string }; query: object; body: undefined; response: { ok: true } };
+  networkConnect: { params: { name: string }; query: object; body: { container: string; aliases?: readonly string[] }; response: { ok: true } };
+  networkDisconnect: { params: { name: string }; query: object; body: { container: string }; response: { ok: true } };
 }
 
 export type OperationName = keyof Operations;
@@ -135,6 +142,12 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   volumePrune: { method: 'POST', path: '/v1/volumes/prune', response: 'json' },
   volumeInspect: { method: 'GET', path: '/v1/volumes/{name}', response: 'json' },
   volumeRemove: { method: 'DELETE', path: '/v1/volumes/{name}', response: 'json' },
+  networkCreate: { method: 'POST', path: '/v1/networks', response: 'json' },
+  networkList: { method: 'GET', path: '/v1/networks', response: 'json' },
+  networkInspect: { method: 'GET', path: '/v1/networks/{name}', response: 'json' },
+  networkRemove: { method: 'DELETE', path: '/v1/networks/{name}', response: 'json' },
+  networkConnect: { method: 'POST', path: '/v1/networks/{name}/connect', response: 'json' },
+  networkDisconnect: { method: 'POST', path: '/v1/networks/{name}/disconnect', response: 'json' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

@@ -4,7 +4,9 @@
  * the keep-alive command, the id labels, and the Docker-run flags users put
  * in `runArgs` that Berth understands.
  */
+import { parsePublish } from '../api/port-spec';
 import type { ContainerCreateRequest, MountRequest } from '../api/types/containers';
+import type { PortBindingRequest } from '../api/types/networks';
 import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import { IMAGE_METADATA_LABEL, type MergedDevContainerConfig } from '../config/image-metadata';
@@ -63,6 +65,13 @@ export function parseRunArgs(args: readonly string[], logger?: Logger): RunArgsR
       case '--network':
       case '--net':
         out.request.networkMode = value();
+        break;
+      case '-p':
+      case '--publish':
+        out.request.ports = [...((out.request.ports as PortBindingRequest[] | undefined) ?? []), ...parsePublish(value())];
+        break;
+      case '--network-alias':
+        out.request.networkAliases = [...((out.request.networkAliases as string[] | undefined) ?? []), value()];
         break;
       case '--cap-add':
         out.capAdd.push(value());

@@ -22,6 +22,7 @@ import { serveApi } from './server/daemon-server';
 import { createDockerHandler } from './server/docker/docker-server';
 import { imageHandlers } from './server/image-handlers';
 import { systemHandlers } from './server/system-handlers';
+import { networkHandlers } from './server/network-handlers';
 import { volumeHandlers } from './server/volume-handlers';
 import { listenUnix } from './server/unix-socket';
 
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       ...containerHandlers(engine.containers, engine.events),
       containerAgentCredentials: ({ params, signal }) => engine.agent.credentials(params.id, { signal }),
       ...volumeHandlers(engine.volumes),
+      ...networkHandlers(engine.networks, engine.containers),
     },
     logger,
     agentUpgradeHandler(engine.agent, logger.child({ component: 'agent-socket' })),

@@ -77,7 +77,14 @@ export class ContainerManager implements ContainerService {
   }
 
   async start(idOrName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.locked(idOrName, (r) => startLocked(this.ctx, r, options));
+    try {
+      await this.locked(idOrName, (r) => startLocked(this.ctx, r, options));
+    } catch (err) {
+      // Docker: an auto-remove container that cannot start is removed (`docker run --rm` waits for that).
+      const r = this.ctx.store.all().find((c) => c.id === idOrName || c.name === idOrName.replace(/^\//, '') || c.id.startsWith(idOrName));
+      if (r?.request.autoRemove && r.state.status !== 'running') await this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   async stop(idOrName: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {

@@ -36,8 +36,8 @@ export interface ContainerNetworking {
   /** A new endpoint (plugged in at once when running). */
   connect(record: ContainerRecord, network: string, options?: { aliases?: readonly string[]; signal?: AbortSignal }): Promise<ContainerNetwork>;
   disconnect(record: ContainerRecord, network: string): Promise<ContainerNetwork>;
-  /** Rewrites the peers' /etc/hosts after container records changed. */
-  changed(): Promise<void>;
+  /** Rewrites the peers' /etc/hosts after container records changed; `starting` counts as running (its record is not saved yet). */
+  changed(starting?: ContainerRecord): Promise<void>;
   /** After the containers were reconciled at startup: ports back, leaks removed. */
   reconcile(): Promise<void>;
 }

@@ -224,9 +224,9 @@ export class NetworkManager implements ContainerNetworking {
     return { ...n, endpoints: n.endpoints.filter((x) => x !== e) };
   }
 
-  async changed(): Promise<void> {
-    const all = await this.options.containers();
-    const live = all.filter(running);
+  async changed(starting?: ContainerRecord): Promise<void> {
+    const all = (await this.options.containers()).map((r) => (r.id === starting?.id ? starting : r));
+    const live = all.filter((r) => running(r) || r.id === starting?.id);
     for (const r of all) {
       const n = r.network;
       if (!n || n.mode !== 'bridge') continue;

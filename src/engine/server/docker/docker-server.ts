@@ -12,6 +12,7 @@ import type { EngineServices } from '../services';
 import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
+import { networkRoutes } from './network-routes';
 import { volumeRoutes } from './volume-routes';
 
 export const DOCKER_API_VERSION = '1.44';
@@ -293,6 +294,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
       },
     ],
     ...volumeRoutes(services.volumes),
+    ...networkRoutes(services.networks, containers),
   ];
 }
 
