@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     docker.close();
     docker.closeAllConnections();
     void Promise.all([engine.dispose(), api.close()]).then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 3000).unref();
+    setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

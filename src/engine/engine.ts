@@ -134,7 +134,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     networks,
     dispose: async () => {
       manager.dispose();
-      await networks.dispose().catch((err: unknown) => logger.warn('cannot clean up networking', { error: String(err) }));
+      await networks.dispose().then(
+        () => logger.info('published ports closed; our iptables chains and idle bridges removed'),
+        (err: unknown) => logger.warn('cannot clean up networking', { error: String(err) }),
+      );
     },
     counts: async () => {
       const all = await manager.list({ all: true });

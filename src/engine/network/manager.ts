@@ -33,6 +33,11 @@ export interface NetworkManagerOptions {
   readonly containers: () => Promise<readonly ContainerRecord[]>;
 }
 
+/** The engine's mark on the host (iptables chains, veth aliases): from its data root, so engines never share one. */
+export function enginePrefix(dataRoot: string): string {
+  return `BERTH-${createHash('sha256').update(path.resolve(dataRoot)).digest('hex').slice(0, 6)}`;
+}
+
 const running = (r: ContainerRecord): boolean => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting';
 const hostnameOf = (r: ContainerRecord): string => r.request.hostname ?? r.id.slice(0, 12);
 
@@ -45,8 +50,7 @@ export class NetworkManager implements ContainerNetworking {
   private readonly netnsDir: string;
 
   private constructor(private readonly options: NetworkManagerOptions) {
-    const hash = createHash('sha256').update(path.resolve(options.dataRoot)).digest('hex').slice(0, 6);
-    this.prefix = `BERTH-${hash}`;
+    this.prefix = enginePrefix(options.dataRoot);
     this.nat = new NatRules(this.prefix);
     this.store = new NetworkStore(path.join(options.dataRoot, 'network', 'networks'), options.dataRoot);
     this.ipam = new Ipam(path.join(options.dataRoot, 'network', 'ipam'));
