@@ -2,7 +2,7 @@
 // TCP throughput host -> container through a published port (`-p`), Berth vs
 // Debian's dockerd (../shared/anchors/dockerd.sh), in the same run, same
 // docker CLI, same busybox image and sink (a static reader, bind-mounted).
-// Berth publishes through its userland proxy in berthd; dockerd (started with
+// Berth publishes through berth-proxy (C, splice(2), one process per port); dockerd (started with
 // --bridge=none --iptables=false) gets a user network of its own for the run,
 // so its published port goes through docker-proxy, its userland proxy.
 // Also printed: Berth's direct path to the container address (bridge, no proxy).
@@ -116,7 +116,7 @@ try {
   const berthPort = Number(docker(berthEnv, 'port', 'bench-sink', '5001/tcp').split(':').pop());
   const berthIp = docker(berthEnv, 'inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'bench-sink');
   console.log(`Berth: ${os.cpus().length} CPUs, ${mib} MiB per run; sink in busybox, published on 127.0.0.1:${berthPort}`);
-  const berthRate = await measure('berthd, published port (userland proxy in berthd)', '127.0.0.1', berthPort);
+  const berthRate = await measure('berthd, published port (berth-proxy, splice)', '127.0.0.1', berthPort);
   const directRate = await measure('berthd, container address on the bridge (no proxy)', berthIp, 5001);
   if (!withDocker) {
     console.log('dockerd: skipped (--no-docker)');

@@ -85,6 +85,12 @@ async function freePort(): Promise<number> {
   }
 }
 
+/** berth-proxy processes (one per published TCP port) whose command line has `match`. */
+async function proxies(match: string): Promise<number> {
+  const r = await exec('pgrep', ['-f', '-c', `berth-proxy ${match}`]).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
+  return Number(r.stdout.trim() || '0');
+}
+
 /** busybox httpd serving /etc (so /hostname answers the container's hostname). */
 const HTTPD = ['httpd', '-f', '-p', '80', '-h', '/etc'];
 
@@ -259,6 +265,7 @@ test('modes: host shares the host network, none has loopback only, container: jo
 
 test('no leaks after 50 create/start/remove cycles (veths, namespaces, rules, addresses)', async () => {
   const before = await netState(dataRoot(), execRoot());
+  const proxiesBefore = await proxies('0.0.0.0 ');
   for (let i = 0; i < 50; i++) {
     const { id } = await client.call('containerCreate', { body: { image, cmd: ['sleep', '60'], ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '', hostPort: 0 }] } });
     await client.call('containerStart', { params: { id } });
@@ -266,10 +273,12 @@ test('no leaks after 50 create/start/remove cycles (veths, namespaces, rules, ad
       const during = await netState(dataRoot(), execRoot());
       assert.equal(during.veths, before.veths + 1);
       assert.equal(during.netns, before.netns + 1);
+      assert.equal(await proxies('0.0.0.0 '), proxiesBefore + 1, 'one berth-proxy for the published port');
     }
     await client.call('containerRemove', { params: { id }, query: { force: 'true' } });
   }
   assert.deepEqual(await netState(dataRoot(), execRoot()), before);
+  assert.equal(await proxies('0.0.0.0 '), proxiesBefore, 'no berth-proxy left');
 });
 
 test('SIGKILL of berthd: a running container keeps its port; leaked veths and namespaces go at restart; SIGTERM removes our chains and idle bridges', async () => {
@@ -279,8 +288,10 @@ test('SIGKILL of berthd: a running container keeps its port; leaked veths and na
   const victim = await client.call('containerInspect', { params: { id: 'victim' } });
   const base = await netState(dataRoot(), execRoot());
   const { pid } = await client.call('ping');
+  assert.equal(await proxies(`0.0.0.0 ${port} `), 1);
   process.kill(pid, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await proxies(`0.0.0.0 ${port} `), 0, 'berth-proxy dies with berthd');
   // While berthd is down: the victim dies, and something leaves a namespace and a veth of ours behind.
   process.kill(victim.state.pid, 'SIGKILL');
   const stray = path.join(execRoot(), 'netns', 'f'.repeat(64));

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     runtime,
     logger,
     shimBinary: path.join(__dirname, 'berth-shim'),
+    proxyBinary: path.join(__dirname, 'berth-proxy'),
     ...agentSourcesOption(),
     ...(snapshotter ? { snapshotter } : {}),
     insecureRegistries: values['insecure-registry'] ?? [],

@@ -35,6 +35,8 @@ export interface EngineOptions {
   readonly logger: Logger;
   /** Path of the berth-shim binary (built beside the bundles in dist/). */
   readonly shimBinary: string;
+  /** Path of the berth-proxy binary for published TCP ports (absent or missing: node proxies them). */
+  readonly proxyBinary?: string;
   /** Registries reached over plain HTTP besides 127.0.0.1, localhost and [::1] ("host" or "host:port"). */
   readonly insecureRegistries?: readonly string[];
   /** What the in-container agent is made of (absent: containers cannot get the agent). */
@@ -99,6 +101,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     execRoot: options.execRoot,
     logger: logger.child({ component: 'network' }),
     containers: async () => (await holder.containers?.list({ all: true })) ?? [],
+    ...(options.proxyBinary && existsSync(options.proxyBinary) ? { proxyBinary: options.proxyBinary } : {}),
   });
   const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({

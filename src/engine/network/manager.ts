@@ -31,6 +31,8 @@ export interface NetworkManagerOptions {
   readonly logger: Logger;
   /** Every container record (usage, peers, reconcile). */
   readonly containers: () => Promise<readonly ContainerRecord[]>;
+  /** The berth-proxy binary for published TCP ports (absent: node's net module proxies them). */
+  readonly proxyBinary?: string;
 }
 
 /** The engine's mark on the host (iptables chains, veth aliases): from its data root, so engines never share one. */
@@ -175,7 +177,7 @@ export class NetworkManager implements ContainerNetworking {
       const target = n.endpoints[0];
       const opened: PortProxy[] = [];
       this.proxies.set(record.id, opened);
-      if (target) for (const p of n.ports) opened.push(await openPortProxy(p, { ip: target.ip, port: p.containerPort }));
+      if (target) for (const p of n.ports) opened.push(await openPortProxy(p, { ip: target.ip, port: p.containerPort }, this.options.proxyBinary));
       return { ...n, boundPorts: opened.map((o) => o.binding) };
     } catch (err) {
       await this.down(record).catch(() => undefined);
@@ -275,7 +277,7 @@ export class NetworkManager implements ContainerNetworking {
       const opened: PortProxy[] = [];
       for (const b of n.boundPorts) {
         try {
-          opened.push(await openPortProxy(b, { ip: target.ip, port: b.containerPort }));
+          opened.push(await openPortProxy(b, { ip: target.ip, port: b.containerPort }, this.options.proxyBinary));
         } catch (err) {
           log.warn('cannot publish a port again', { id: r.id, port: b.hostPort, error: String(err) });
         }

@@ -2,8 +2,11 @@
  * Published ports through a userland proxy in berthd: a TCP listener (or a
  * UDP socket) on the host port that forwards to the container's address.
  * It serves the host's loopback and every host address alike, which kernel
- * DNAT cannot do for 127.0.0.1 without route_localnet.
+ * DNAT cannot do for 127.0.0.1 without route_localnet. TCP goes through
+ * berth-proxy (C, splice(2), one process per port, dies with berthd) when
+ * its binary is given, else through node's net module; UDP through dgram.
  */
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { PortBinding, PortBindingRequest } from '../../api/types/networks';
@@ -88,7 +91,41 @@ function listenUdp(b: PortBindingRequest, port: number, target: { ip: string; po
   });
 }
 
-async function openOne(b: PortBindingRequest, port: number, target: { ip: string; port: number }): Promise<PortProxy> {
+/** A berth-proxy process for one TCP port: its first line says "ok PORT" or "error NAME message". */
+function spawnTcpProxy(binary: string, b: PortBindingRequest, port: number, target: { ip: string; port: number }): Promise<PortProxy> {
+  const child = spawn(binary, [b.hostIp || '0.0.0.0', String(port), target.ip, String(target.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    child.once('error', (e) => reject(new BerthError('internal', `cannot run ${binary}: ${e.message}`, { cause: e })));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      const [word = '', arg = '', ...rest] = out.slice(0, nl).split(' ');
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      if (word === 'ok') {
+        resolve({
+          binding: { ...b, hostPort: Number(arg), hostPortEnd: undefined },
+          close: async () => {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      } else {
+        const e = Object.assign(new Error(rest.join(' ')), { code: arg });
+        reject(bindError(b, port, e));
+      }
+    });
+    child.once('exit', (code) => reject(new BerthError('internal', `berth-proxy exited (${String(code)}) before binding ${where(b, port)}: ${err.trim()}`)));
+  });
+}
+
+async function openOne(b: PortBindingRequest, port: number, target: { ip: string; port: number }, proxyBinary?: string): Promise<PortProxy> {
+  if (b.protocol === 'tcp' && proxyBinary && !(b.hostIp || '').includes(':')) return spawnTcpProxy(proxyBinary, b, port, target);
   if (b.protocol === 'udp') {
     const u = await listenUdp(b, port, target);
     return { binding: { ...b, hostPort: u.socket.address().port, hostPortEnd: undefined }, close: () => Promise.resolve(u.close()) };
@@ -106,12 +143,12 @@ async function openOne(b: PortBindingRequest, port: number, target: { ip: string
 }
 
 /** Binds a published port (a free one for host port 0, the first free of a host range) and forwards it to target. */
-export async function openPortProxy(b: PortBindingRequest, target: { ip: string; port: number }): Promise<PortProxy> {
-  if (b.hostPortEnd === undefined || b.hostPortEnd <= b.hostPort) return openOne(b, b.hostPort, target);
+export async function openPortProxy(b: PortBindingRequest, target: { ip: string; port: number }, proxyBinary?: string): Promise<PortProxy> {
+  if (b.hostPortEnd === undefined || b.hostPortEnd <= b.hostPort) return openOne(b, b.hostPort, target, proxyBinary);
   let last: unknown;
   for (let port = b.hostPort; port <= b.hostPortEnd; port++) {
     try {
-      return await openOne(b, port, target);
+      return await openOne(b, port, target, proxyBinary);
     } catch (err) {
       if (!BerthError.is(err, 'conflict')) throw err;
       last = err;
