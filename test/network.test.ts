@@ -156,6 +156,16 @@ test('a user network: containers reach each other by name and alias; the default
   assert.match(seen, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+srv svc ${id.slice(0, 12)}$`, 'm'));
   const hosts = (await dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', 'appnet'])).split(' ').filter(Boolean).sort();
   assert.deepEqual(hosts, ['late', 'srv']);
+  // Two networks at create (API 1.44 EndpointsConfig, as compose sends them) and --add-host with host-gateway.
+  await dockerOk(['network', 'create', 'othernet']);
+  const other = await client.call('networkInspect', { params: { name: 'othernet' } });
+  const multi = await dockerOk(['run', '--rm', '--network', 'appnet', '--network', 'othernet', '--add-host', 'gw:host-gateway', image, 'sh', '-c', 'ls /sys/class/net | tr "\n" " "; echo; grep -w gw /etc/hosts; wget -q -O- http://srv/hostname']);
+  const [ifaces = '', gwLine = '', srvHost = ''] = multi.split('\n');
+  assert.equal(ifaces.trim(), 'eth0 eth1 lo');
+  assert.equal(gwLine, `${(await client.call('networkInspect', { params: { name: 'appnet' } })).gateway}\tgw`);
+  assert.equal(srvHost, id.slice(0, 12));
+  await dockerOk(['network', 'rm', 'othernet']);
+  assert.ok(other.subnet !== subnet, 'networks get distinct subnets');
   assert.match((await docker(['network', 'rm', 'appnet'])).stderr, /has containers attached/);
   await dockerOk(['network', 'disconnect', 'appnet', 'late']);
   await dockerOk(['rm', '-f', 'srv', 'late']);

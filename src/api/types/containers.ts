@@ -80,6 +80,10 @@ export interface ContainerCreateRequest {
   readonly networkMode?: string;
   /** Extra names on the network of networkMode (user-defined networks). */
   readonly networkAliases?: readonly string[];
+  /** More networks to join at create besides networkMode's (bridge modes only), with their aliases. */
+  readonly extraNetworks?: readonly { readonly name: string; readonly aliases?: readonly string[] }[];
+  /** /etc/hosts lines "name:ip" (`--add-host`); the ip "host-gateway" is the network's gateway. */
+  readonly extraHosts?: readonly string[];
   /** Published ports (`-p`). */
   readonly ports?: readonly PortBindingRequest[];
   /** Publish every exposed port on a free host port (`-P`). */

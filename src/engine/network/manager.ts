@@ -40,6 +40,17 @@ export function enginePrefix(dataRoot: string): string {
   return `BERTH-${createHash('sha256').update(path.resolve(dataRoot)).digest('hex').slice(0, 6)}`;
 }
 
+/** `--add-host name:ip` lines; "host-gateway" is the container's gateway (the host, on the bridge). */
+export function extraHostEntries(extra: readonly string[] | undefined, gateway: string | undefined): HostsEntry[] {
+  return (extra ?? []).map((h) => {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new BerthError('invalid_argument', `invalid extra host "${h}": use name:ip`);
+    const ip = h.slice(i + 1).replace(/^\[|\]$/g, '');
+    if (ip === 'host-gateway' && !gateway) throw new BerthError('invalid_argument', `extra host "${h}": host-gateway needs a bridge network`);
+    return { ip: ip === 'host-gateway' ? (gateway ?? '') : ip, names: [h.slice(0, i)] };
+  });
+}
+
 const running = (r: ContainerRecord): boolean => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting';
 const hostnameOf = (r: ContainerRecord): string => r.request.hostname ?? r.id.slice(0, 12);
 
@@ -144,10 +155,21 @@ export class NetworkManager implements ContainerNetworking {
       await writeFile(etc.hosts, hostsFile([], []));
       return { netns, etcFiles: etc, network: { mode: 'none', ...base } };
     }
-    const net = this.store.find(choice.network);
-    const endpoint = await this.endpoint(net, input.id, net.name === DEFAULT_NETWORK ? [] : [...(input.request.networkAliases ?? [])], options);
-    await writeFile(etc.hosts, hostsFile([{ ip: endpoint.ip, names: [input.hostname] }], []));
-    return { netns, etcFiles: etc, network: { mode: 'bridge', ...base, endpoints: [endpoint], ports: publishedPorts(input.request, exposed) } };
+    const wanted = [{ name: choice.network, aliases: input.request.networkAliases ?? [] }, ...(input.request.extraNetworks ?? [])];
+    const nets = wanted.map((w) => ({ net: this.store.find(w.name), aliases: w.aliases ?? [] }));
+    const endpoints: EndpointRecord[] = [];
+    try {
+      for (const { net, aliases } of nets) {
+        if (endpoints.some((e) => e.networkId === net.id)) continue;
+        endpoints.push(await this.endpoint(net, input.id, net.name === DEFAULT_NETWORK ? [] : [...aliases], options));
+      }
+    } catch (err) {
+      for (const e of endpoints) await this.ipam.release(e.networkId, input.id);
+      throw err;
+    }
+    const extra = extraHostEntries(input.request.extraHosts, endpoints[0]?.gateway);
+    await writeFile(etc.hosts, hostsFile([...endpoints.map((e) => ({ ip: e.ip, names: [input.hostname] })), ...extra], []));
+    return { netns, etcFiles: etc, network: { mode: 'bridge', ...base, endpoints, ports: publishedPorts(input.request, exposed) } };
   }
 
   private async endpoint(net: NetworkRecord, id: string, aliases: readonly string[], _options: { signal?: AbortSignal }): Promise<EndpointRecord> {
@@ -246,7 +268,7 @@ export class NetworkManager implements ContainerNetworking {
         if (e.aliases.length > 0) self.push({ ip: e.ip, names: [r.name, ...e.aliases] });
       }
       const file = etcPaths(path.dirname(r.bundle)).hosts;
-      const text = hostsFile(self, peers);
+      const text = hostsFile([...self, ...extraHostEntries(r.request.extraHosts, n.endpoints[0]?.gateway)], peers);
       const now = await readFile(file, 'utf8').catch(() => undefined);
       if (now !== undefined && now !== text) await writeInPlace(file, text).catch((err: unknown) => this.options.logger.warn('cannot update /etc/hosts', { id: r.id, error: String(err) }));
     }

@@ -9,22 +9,29 @@ import { dockerPorts, fromDockerPortBindings, type DockerPortBindings } from '..
 
 export interface DockerNetworkingBody {
   ExposedPorts?: Record<string, object> | null;
-  HostConfig?: { NetworkMode?: string; PortBindings?: DockerPortBindings | null; PublishAllPorts?: boolean };
+  HostConfig?: { NetworkMode?: string; PortBindings?: DockerPortBindings | null; PublishAllPorts?: boolean; ExtraHosts?: string[] | null };
   NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null } | null> | null } | null;
 }
 
-type NetworkFields = Pick<ContainerCreateRequest, 'networkMode' | 'networkAliases' | 'ports' | 'publishAll' | 'exposedPorts'>;
+type NetworkFields = Pick<ContainerCreateRequest, 'networkMode' | 'networkAliases' | 'extraNetworks' | 'extraHosts' | 'ports' | 'publishAll' | 'exposedPorts'>;
 
 export function networkFieldsFromDocker(body: DockerNetworkingBody): NetworkFields {
   const hc = body.HostConfig ?? {};
   const mode = hc.NetworkMode && hc.NetworkMode !== 'default' ? hc.NetworkMode : 'bridge';
   const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
-  const aliases = endpoints[mode]?.Aliases ?? Object.values(endpoints)[0]?.Aliases ?? [];
+  const aliases = endpoints[mode]?.Aliases ?? endpoints[hc.NetworkMode ?? 'default']?.Aliases ?? [];
+  // API 1.44: every network a container joins at create (compose), besides the mode's.
+  const extra = Object.entries(endpoints)
+    .filter(([name]) => name !== mode && name !== (hc.NetworkMode ?? 'default') && name !== 'default')
+    .map(([name, e]) => ({ name, ...(e?.Aliases?.length ? { aliases: e.Aliases } : {}) }));
+  const isBridge = mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
   const ports = fromDockerPortBindings(hc.PortBindings);
   const exposed = Object.keys(body.ExposedPorts ?? {});
   return {
     networkMode: mode,
     ...(aliases.length > 0 ? { networkAliases: aliases } : {}),
+    ...(isBridge && extra.length > 0 ? { extraNetworks: extra } : {}),
+    ...(hc.ExtraHosts?.length ? { extraHosts: hc.ExtraHosts } : {}),
     ...(ports.length > 0 ? { ports } : {}),
     ...(hc.PublishAllPorts ? { publishAll: true } : {}),
     ...(exposed.length > 0 ? { exposedPorts: exposed } : {}),
