@@ -122,6 +122,12 @@ export function parseRunArgs(args: readonly string[], logger?: Logger): RunArgsR
   return out;
 }
 
+/** `appPort` as the reference CLI publishes it: a number on 127.0.0.1 (same port), a string as `-p` takes it. */
+export function appPorts(appPort: unknown): PortBindingRequest[] {
+  const list = Array.isArray(appPort) ? (appPort as unknown[]) : appPort === undefined ? [] : [appPort];
+  return list.flatMap((p) => (typeof p === 'number' ? parsePublish(`127.0.0.1:${p}:${p}`) : parsePublish(String(p))));
+}
+
 export interface ContainerRequestInput {
   readonly image: string;
   readonly merged: MergedDevContainerConfig;
@@ -147,6 +153,7 @@ export function containerRequest(input: ContainerRequestInput): ContainerCreateR
   ];
   const override = input.overrideCommand !== false;
   const user = typeof m['containerUser'] === 'string' ? m['containerUser'] : undefined;
+  const ports = [...appPorts(m['appPort']), ...((runArgs.request.ports as PortBindingRequest[] | undefined) ?? [])];
   return {
     image: input.image,
     ...(runArgs.request as Partial<ContainerCreateRequest>),
@@ -158,6 +165,7 @@ export function containerRequest(input: ContainerRequestInput): ContainerCreateR
     capAdd: [...(m.capAdd ?? []), ...runArgs.capAdd],
     securityOpt: [...(m.securityOpt ?? []), ...runArgs.securityOpt],
     mounts,
+    ...(ports.length > 0 ? { ports } : {}),
     ...(override ? keepAliveCommand(m.entrypoints ?? []) : {}),
     agent: true,
   };
