@@ -18,10 +18,11 @@ import { LocalImageStore } from './images/store';
 import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
 import { NetworkManager } from './network/manager';
+import { unavailableNetworks } from './network/unavailable';
 import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
 import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
-import type { EngineServices } from './server/services';
+import type { EngineServices, NetworkService } from './server/services';
 import { ContainerMounts } from './volumes/container-mounts';
 import { VolumeStore } from './volumes/store';
 
@@ -51,7 +52,7 @@ export interface Engine extends EngineServices {
   readonly agent: AgentService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
-  readonly networks: NetworkManager;
+  readonly networks: NetworkService;
   /** Stops watching containers (they keep running); closes published ports, removes the engine's iptables chains and idle bridges. */
   dispose(): Promise<void>;
 }
@@ -96,13 +97,18 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
   const otherRuntimes: OciRuntime[] = (await runtimeAvailable(other)) ? [await createRuntime({ name: other, root: path.join(options.execRoot, other) })] : [];
-  const networks = await NetworkManager.create({
+  const networkManager = await NetworkManager.create({
     dataRoot,
     execRoot: options.execRoot,
     logger: logger.child({ component: 'network' }),
     containers: async () => (await holder.containers?.list({ all: true })) ?? [],
     ...(options.proxyBinary && existsSync(options.proxyBinary) ? { proxyBinary: options.proxyBinary } : {}),
+  }).catch((err: unknown) => {
+    // Without iptables or CAP_NET_ADMIN the engine still runs containers, with loopback only.
+    logger.warn('networking is off: containers get loopback only', { error: err instanceof Error ? err.message : String(err) });
+    return String(err instanceof Error ? err.message : err);
   });
+  const networks = typeof networkManager === 'string' ? unavailableNetworks(networkManager) : networkManager;
   const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
@@ -119,7 +125,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events,
     logger: logger.child({ component: 'containers' }),
     mounts: new ContainerMounts(volumes, logger.child({ component: 'mounts' })),
-    network: networks,
+    ...(typeof networkManager === 'string' ? {} : { network: networkManager }),
     // Debian's static tini reaps zombies as PID 1 for `init: true` containers.
     ...(existsSync(TINI) ? { initBinary: TINI } : {}),
   });
@@ -137,7 +143,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     networks,
     dispose: async () => {
       manager.dispose();
-      await networks.dispose().then(
+      if (typeof networkManager === 'string') return;
+      await networkManager.dispose().then(
         () => logger.info('published ports closed; our iptables chains and idle bridges removed'),
         (err: unknown) => logger.warn('cannot clean up networking', { error: String(err) }),
       );
