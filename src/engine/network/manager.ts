@@ -61,6 +61,7 @@ export class NetworkManager implements ContainerNetworking {
   private readonly ipam: Ipam;
   private readonly proxies = new Map<string, PortProxy[]>();
   private readonly netnsDir: string;
+  private hostsTail: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: NetworkManagerOptions) {
     this.prefix = enginePrefix(options.dataRoot);
@@ -252,7 +253,14 @@ export class NetworkManager implements ContainerNetworking {
     return { ...n, endpoints: n.endpoints.filter((x) => x !== e) };
   }
 
-  async changed(starting?: ContainerRecord): Promise<void> {
+  /** Serialized: a slower earlier rewrite must not land after a later one. */
+  changed(starting?: ContainerRecord): Promise<void> {
+    const next = this.hostsTail.then(() => this.rewriteHosts(starting));
+    this.hostsTail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async rewriteHosts(starting?: ContainerRecord): Promise<void> {
     const all = (await this.options.containers()).map((r) => (r.id === starting?.id ? starting : r));
     const live = all.filter((r) => running(r) || r.id === starting?.id);
     for (const r of all) {
