@@ -83,7 +83,7 @@ test('berth up: a new container, hooks in order, then exec as the remote user in
   const again = singleJson((await berth(['up', '--workspace-folder', ws])).stdout);
   assert.equal(again['containerId'], containerId);
   assert.equal(again['created'], false);
-  assert.deepEqual(again['hooks'], { onCreateCommand: 'skipped', updateContentCommand: 'skipped', postCreateCommand: 'skipped', postAttachCommand: 'ran' });
+  assert.deepEqual(again['hooks'], { onCreateCommand: 'skipped', updateContentCommand: 'skipped', postCreateCommand: 'skipped', postStartCommand: 'skipped', postAttachCommand: 'ran' });
 
   const stopped = await berth(['stop', '--workspace-folder', ws]);
   assert.equal(stopped.code, 0, stopped.stdout);
@@ -125,8 +125,8 @@ test('berth up: a failing hook stops the rest and says which, with its exit code
 });
 
 test('berth up says "not yet" for what needs later parts', async () => {
-  const ws = await workspace('app-dockerfile', { build: { dockerfile: 'Dockerfile' } });
-  const r = await berth(['up', '--workspace-folder', ws]);
+  const compose = await workspace('app-compose', { dockerComposeFile: 'compose.yaml', service: 'app' });
+  const r = await berth(['up', '--workspace-folder', compose]);
   assert.equal(r.code, 1);
-  assert.match(String(singleJson(r.stdout)['message']), /not available yet \(tracked in issue #6\)/);
+  assert.match(String(singleJson(r.stdout)['message']), /not available yet \(tracked in issue #9\)/);
 });

@@ -1,15 +1,16 @@
 /**
  * The client side of GET /v1/containers/{id}/agent: a WebSocket over the
- * engine's unix socket, as a byte stream (SSH runs inside it).
+ * engine's unix socket, as a byte stream (SSH runs inside it). ws loads on
+ * first use: other commands start faster.
  */
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocket } from 'ws';
 import { BerthError } from '../common/errors';
 import { errorFromResponse } from './http-errors';
 import { fillPath, ROUTES } from './routes';
 
 export async function openAgentStream(socketPath: string, id: string, options: { signal?: AbortSignal } = {}): Promise<Duplex> {
   options.signal?.throwIfAborted();
+  const { createWebSocketStream, WebSocket } = await import('ws');
   const url = `ws+unix://${socketPath}:${fillPath(ROUTES.containerAgent.path, { id })}`;
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { BerthError } from '../common/errors';
 import { errorFromResponse } from './http-errors';
 import { fillPath, ROUTES, type OperationName, type Operations } from './routes';
@@ -36,14 +37,15 @@ export class ApiClient {
   private request<K extends OperationName>(op: K, options: CallOptions<K>): Promise<http.IncomingMessage> {
     const route = ROUTES[op];
     const path = fillPath(route.path, (options.params ?? {}) as Record<string, string>) + queryString(options.query);
-    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const upload = options.body instanceof Readable ? options.body : undefined;
+    const payload = options.body === undefined || upload ? undefined : Buffer.from(JSON.stringify(options.body));
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
           socketPath: this.options.socketPath,
           path,
           method: route.method,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+          headers: upload ? { 'content-type': 'application/x-tar' } : payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
           ...(options.signal ? { signal: options.signal } : {}),
         },
         resolve,
@@ -54,7 +56,10 @@ export class ApiClient {
           reject(new BerthError('unavailable', `the Berth engine is not running (no socket at ${this.options.socketPath}); start it with 'berth engine start'`, { cause: err }));
         } else reject(new BerthError('unavailable', `cannot reach the Berth engine at ${this.options.socketPath}: ${err.message}`, { cause: err }));
       });
-      req.end(payload);
+      if (upload) {
+        upload.on('error', (err) => req.destroy(err));
+        upload.pipe(req);
+      } else req.end(payload);
     });
   }
 

@@ -3,6 +3,9 @@
  * both built from this table; each operation has one request and one
  * response shape. Streams are NDJSON: one JSON object per line.
  */
+import type { Readable } from 'node:stream';
+import type { ArtifactPullRequest, ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from './types/artifacts';
+import type { BuildMessage } from './types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
 import type { NetworkCreateRequest, NetworkRecord } from './types/networks';
@@ -58,6 +61,8 @@ export interface RouteDef {
   readonly path: string;
   /** json: one JSON response; ndjson: a stream of JSON lines; upgrade: a hijacked connection. */
   readonly response: 'json' | 'ndjson' | 'upgrade' | 'none';
+  /** The request body: JSON (default) or a raw tar stream handed to the handler. */
+  readonly request?: 'tar';
 }
 
 /** Operation name → types. `params` are path parameters, `query` the query string. */
@@ -108,6 +113,10 @@ export interface Operations {
   networkRemove: { params: { name: string }; query: object; body: undefined; response: { ok: true } };
   networkConnect: { params: { name: string }; query: object; body: { container: string; aliases?: readonly string[] }; response: { ok: true } };
   networkDisconnect: { params: { name: string }; query: object; body: { container: string }; response: { ok: true } };
+  /** A tar stream of the build context in; progress, then the result or an error, out. `options`: BuildOptions as JSON. */
+  imageBuild: { params: object; query: { options?: string }; body: Readable; response: BuildMessage };
+  artifactPull: { params: object; query: object; body: ArtifactPullRequest; response: ArtifactPullResult };
+  artifactPush: { params: object; query: object; body: ArtifactPushRequest; response: ArtifactPushResult };
 }
 
 export type OperationName = keyof Operations;
@@ -148,6 +157,9 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   networkRemove: { method: 'DELETE', path: '/v1/networks/{name}', response: 'json' },
   networkConnect: { method: 'POST', path: '/v1/networks/{name}/connect', response: 'json' },
   networkDisconnect: { method: 'POST', path: '/v1/networks/{name}/disconnect', response: 'json' },
+  imageBuild: { method: 'POST', path: '/v1/build', response: 'ndjson', request: 'tar' },
+  artifactPull: { method: 'POST', path: '/v1/artifacts/pull', response: 'json' },
+  artifactPush: { method: 'POST', path: '/v1/artifacts/push', response: 'json' },
 };
 
 /** Fills a path pattern with parameters (each URI-encoded; `*` parameters keep their slashes). */

@@ -5,9 +5,12 @@
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
 import { containerCommand } from './commands/container';
+import { logsCommand, runUserCommandsCommand, setUpCommand } from './commands/devcontainer-setup';
 import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
 import { engineCommand } from './commands/engine';
+import { featuresCommand } from './commands/features';
 import { imagesCommand } from './commands/images';
+import { buildCommand } from './commands/build';
 import { pullCommand } from './commands/pull';
 import { pushCommand, tagCommand } from './commands/push';
 import { listConfigurationsCommand } from './commands/list-configurations';
@@ -30,7 +33,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, execCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -1,9 +1,9 @@
 /**
  * An SSH client (ssh2) to a container's agent, over the engine's agent
  * WebSocket, authenticated with the container's key and checking the
- * agent's host key.
+ * agent's host key. ssh2 loads on first use: other commands start faster.
  */
-import { Client, utils, type ParsedKey } from 'ssh2';
+import type { Client, ParsedKey } from 'ssh2';
 import type { ApiClient } from '../api/client';
 import { openAgentStream } from '../api/agent-stream';
 import type { AgentCredentials } from '../api/routes';
@@ -14,7 +14,7 @@ export interface AgentSsh {
   readonly credentials: AgentCredentials;
 }
 
-function publicBlob(line: string): Buffer {
+function publicBlob(utils: typeof import('ssh2').utils, line: string): Buffer {
   const parsed = utils.parseKey(line);
   if (parsed instanceof Error) throw new BerthError('internal', `the engine sent an invalid host key: ${parsed.message}`);
   return (Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed).getPublicSSH();
@@ -23,8 +23,9 @@ function publicBlob(line: string): Buffer {
 export async function connectAgent(api: ApiClient, container: string, options: { signal?: AbortSignal } = {}): Promise<AgentSsh> {
   const credentials = await api.call('containerAgentCredentials', { params: { id: container }, ...(options.signal ? { signal: options.signal } : {}) });
   const stream = await openAgentStream(api.socketPath, credentials.id, options);
-  const expected = publicBlob(credentials.hostPublicKey);
-  const client = new Client();
+  const ssh2 = await import('ssh2');
+  const expected = publicBlob(ssh2.utils, credentials.hostPublicKey);
+  const client = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve());
     client.once('error', (err) => reject(new BerthError('unavailable', `SSH to ${credentials.name} failed: ${err.message}`, { cause: err })));

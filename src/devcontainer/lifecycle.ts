@@ -13,7 +13,8 @@ import type { LifecycleCommand } from '../config/types';
 
 export type HookName = 'onCreateCommand' | 'updateContentCommand' | 'postCreateCommand' | 'postStartCommand' | 'postAttachCommand';
 
-const MARKER_DIR = '/var/lib/berth-devcontainer';
+/** Where the container records which hooks ran and caches the probed user environment (mode 1777). */
+export const MARKER_DIR = '/var/lib/berth-devcontainer';
 
 export interface ExecContext {
   readonly api: ApiClient;
@@ -26,17 +27,22 @@ export interface ExecContext {
 }
 
 /** Runs one command; its output goes to the log; answers the exit code and the output's tail. */
-export async function execIn(ctx: ExecContext, cmd: readonly string[], options: { user?: string; quiet?: boolean } = {}): Promise<{ exitCode: number; output: string }> {
+export async function execIn(
+  ctx: ExecContext,
+  cmd: readonly string[],
+  options: { user?: string; quiet?: boolean; env?: readonly string[]; raw?: boolean } = {},
+): Promise<{ exitCode: number; output: string }> {
   let output = '';
   let exitCode = -1;
+  const keep = options.raw ? 4 * 1024 * 1024 : 8192;
   for await (const m of ctx.api.stream('containerExec', {
     params: { id: ctx.containerId },
-    body: { cmd, user: options.user ?? ctx.user, workingDir: ctx.workingDir, env: ctx.env },
+    body: { cmd, user: options.user ?? ctx.user, workingDir: ctx.workingDir, env: [...(options.env ?? ctx.env)] },
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   })) {
     if ('exitCode' in m) exitCode = m.exitCode;
     else {
-      output = (output + m.text).slice(-8192);
+      output = (output + m.text).slice(-keep);
       if (!options.quiet) ctx.logger.info(m.text.replace(/\n$/, ''));
     }
   }
@@ -72,21 +78,63 @@ const PLURAL: Record<HookName, keyof MergedDevContainerConfig> = {
   postAttachCommand: 'postAttachCommands',
 };
 
-async function hasMarker(ctx: ExecContext, hook: HookName): Promise<boolean> {
-  return (await execIn(ctx, ['/bin/sh', '-c', `test -e ${MARKER_DIR}/${hook}`], { user: 'root', quiet: true })).exitCode === 0;
+const HOOK_NAMES = Object.keys(PLURAL) as HookName[];
+
+/** The markers in the container: which hooks ran (and their stamps). */
+export type Markers = ReadonlyMap<HookName, string>;
+
+/**
+ * Makes the marker directory (as root, mode 1777: every user may cache its
+ * probed environment there) and reads every hook's marker, in one exec.
+ */
+export async function readMarkers(ctx: ExecContext): Promise<Markers> {
+  const script = [
+    `mkdir -p ${MARKER_DIR} && chmod 1777 ${MARKER_DIR} || exit 1`,
+    `for h in ${HOOK_NAMES.join(' ')}; do [ -f ${MARKER_DIR}/$h ] && printf '%s=%s\\n' "$h" "$(cat ${MARKER_DIR}/$h)"; done; exit 0`,
+  ].join('\n');
+  const r = await execIn(ctx, ['/bin/sh', '-c', script], { user: 'root', quiet: true, env: [] });
+  if (r.exitCode !== 0) throw new BerthError('failed_precondition', `cannot make ${MARKER_DIR} in the container: ${r.output.trim()}`);
+  const markers = new Map<HookName, string>();
+  for (const line of r.output.split('\n')) {
+    const eq = line.indexOf('=');
+    const hook = line.slice(0, eq) as HookName;
+    if (eq > 0 && HOOK_NAMES.includes(hook)) markers.set(hook, line.slice(eq + 1));
+  }
+  return markers;
 }
 
-async function setMarker(ctx: ExecContext, hook: HookName): Promise<void> {
-  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && touch ${MARKER_DIR}/${hook}`], { user: 'root', quiet: true });
+async function setMarker(ctx: ExecContext, hook: HookName, stamp: string): Promise<void> {
+  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && printf %s "$1" > ${MARKER_DIR}/${hook}`, '-', stamp], { user: 'root', quiet: true, env: [] });
   if (r.exitCode !== 0) throw new BerthError('internal', `cannot record that ${hook} ran: ${r.output}`);
 }
 
-/** Runs a hook's commands (the images' and features' first, the config's last). */
-export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: { once?: boolean } = {}): Promise<'ran' | 'skipped'> {
+export interface HookOptions {
+  /** Run only if the hook's marker does not hold this stamp, and record it after. */
+  readonly marker?: string;
+  /** Run even if the marker holds the stamp (and record it again). */
+  readonly again?: boolean;
+  /** The markers as read before the hooks started. */
+  readonly markers?: Markers;
+  /** Marker writes go here, to overlap with the next hook; the caller awaits them. */
+  readonly pending?: Promise<void>[];
+}
+
+/**
+ * Runs a hook's commands (the images' and features' first, the config's
+ * last). With `marker`, the hook runs only if its marker in the container
+ * does not hold that stamp yet (unless `again`), and records it after:
+ * '' for once per container, the container's start time for once per start.
+ */
+export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: HookOptions = {}): Promise<'ran' | 'skipped'> {
   const commands = (merged[PLURAL[hook]] as readonly LifecycleCommand[] | undefined) ?? [];
   if (commands.length === 0) return 'skipped';
-  if (options.once && (await hasMarker(ctx, hook))) return 'skipped';
+  const marker = options.marker;
+  if (marker !== undefined && !options.again && (options.markers ?? (await readMarkers(ctx))).get(hook) === marker) return 'skipped';
   for (const c of commands) await runOne(ctx, hook, c);
-  if (options.once) await setMarker(ctx, hook);
+  if (marker !== undefined) {
+    const write = setMarker(ctx, hook, marker);
+    if (options.pending) options.pending.push(write);
+    else await write;
+  }
   return 'ran';
 }

@@ -9,7 +9,8 @@ import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import { IMAGE_METADATA_LABEL, mergeConfiguration, parseImageMetadataLabel, type MergedDevContainerConfig } from '../config/image-metadata';
 import { readConfiguration } from '../config/read';
-import { envListToObject, substituteContainerEnv, substituteDevcontainerId } from '../config/substitute';
+import { substituteDevcontainerId } from '../config/substitute';
+import { remoteEnvironment, remoteUserOf } from './setup-container';
 import { defaultIdLabels, findDevContainer, withConfig } from './up';
 
 export interface RemoteContext {
@@ -26,6 +27,8 @@ export interface RemoteContextOptions {
   readonly configFile?: string;
   readonly idLabels?: Readonly<Record<string, string>>;
   readonly remoteEnv?: readonly string[];
+  /** False: skip the user env probe (for commands that run nothing in the container). */
+  readonly probe?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
@@ -42,17 +45,8 @@ export async function remoteContext(options: RemoteContextOptions): Promise<Remo
   const config = substituteDevcontainerId(read.config, idLabels);
   const merged = mergeConfiguration(config, withConfig(entries.slice(0, -1), config));
   const image = await api.call('imageInspect', { params: { name: record.imageId }, ...s }).catch(() => undefined);
-  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-  const remoteUser = str(merged['remoteUser']) ?? str(merged['containerUser']) ?? str(image?.config.config?.User) ?? 'root';
-  const containerEnv = envListToObject([...(record.request.env ?? [])]);
-  const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...(options.remoteEnv ?? [])]) }, containerEnv);
-  return {
-    record,
-    merged,
-    remoteUser,
-    remoteWorkspaceFolder: read.workspace.workspaceFolder ?? '/',
-    remoteEnv: Object.entries(remoteEnv)
-      .filter((e): e is [string, string] => typeof e[1] === 'string')
-      .map(([k, v]) => `${k}=${v}`),
-  };
+  const remoteUser = remoteUserOf(merged, image?.config.config?.User ?? '');
+  const remoteWorkspaceFolder = read.workspace.workspaceFolder ?? '/';
+  const base = { api, containerId: record.id, user: remoteUser, workingDir: remoteWorkspaceFolder, logger: options.logger, ...s };
+  return { record, merged, remoteUser, remoteWorkspaceFolder, remoteEnv: await remoteEnvironment(base, record, merged, options.remoteEnv, options.probe !== false) };
 }

@@ -4,6 +4,7 @@
  * image and creates one, then runs the lifecycle hooks. Image-based
  * configurations today; Dockerfile, compose and features say "not yet".
  */
+import path from 'node:path';
 import type { ApiClient } from '../api/client';
 import { errorFromResponse } from '../api/http-errors';
 import type { PullProgress } from '../api/types/images';
@@ -12,10 +13,20 @@ import { BerthError, notYet } from '../common/errors';
 import type { Logger } from '../common/log';
 import { configToMetadataEntry, IMAGE_METADATA_LABEL, mergeConfiguration, parseImageMetadataLabel, type ImageMetadataEntry, type MergedDevContainerConfig } from '../config/image-metadata';
 import { readConfiguration, type ReadConfigurationResult } from '../config/read';
-import { envListToObject, substituteContainerEnv, substituteDevcontainerId } from '../config/substitute';
+import { substituteDevcontainerId } from '../config/substitute';
 import { configKind, type DevContainerConfig } from '../config/types';
 import { containerRequest } from './container-request';
-import { runHook, type ExecContext } from './lifecycle';
+import { hostFacts, unmetRequirements } from './host-requirements';
+import { runInitializeCommand } from './initialize';
+import { buildDevContainerImage, type ContextPacker } from './build-image';
+import type { FeatureValue } from './features/feature-json';
+import { installFeatures } from './features/install';
+import { readLock, writeLock } from './features/lockfile';
+import { installOrder } from './features/order';
+import { resolveFeatures } from './features/resolve';
+import { execIn } from './lifecycle';
+import { updateRemoteUserUid } from './update-uid';
+import { remoteUserOf, setUpContainer } from './setup-container';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
 export const CONFIG_FILE_LABEL = 'devcontainer.config_file';
@@ -29,6 +40,19 @@ export interface UpOptions {
   readonly removeExistingContainer?: boolean;
   readonly skipPostCreate?: boolean;
   readonly skipPostAttach?: boolean;
+  /** Return once the `waitFor` hook (default updateContentCommand) has run. */
+  readonly skipNonBlocking?: boolean;
+  readonly prebuild?: boolean;
+  /** Clone in Volume: this volume is mounted at /workspaces (unless the configuration names its own workspaceMount). */
+  readonly workspaceVolume?: string;
+  /** Give the workspace folder to the remote user before the hooks run (a fresh clone is root's). */
+  readonly chownWorkspace?: boolean;
+  /** Packs a Dockerfile's build context (the CLI's, honouring .dockerignore). */
+  readonly pack?: ContextPacker;
+  /** Features to add to the configuration's (`--additional-features`). */
+  readonly additionalFeatures?: Readonly<Record<string, FeatureValue>>;
+  /** Build every Dockerfile step again. */
+  readonly buildNoCache?: boolean;
   /** Extra mounts in Docker --mount syntax. */
   readonly mounts?: readonly string[];
   /** Extra remote env, K=V. */
@@ -38,6 +62,9 @@ export interface UpOptions {
   readonly onPullProgress?: (p: PullProgress) => void;
   readonly signal?: AbortSignal;
 }
+
+/** What preparing the image needs. */
+export type PrepareImageOptions = Pick<UpOptions, 'api' | 'workspaceFolder' | 'pack' | 'buildNoCache' | 'additionalFeatures' | 'logger' | 'onPullProgress' | 'signal'>;
 
 export interface UpResult {
   readonly outcome: 'success';
@@ -59,7 +86,7 @@ export async function findDevContainer(api: ApiClient, idLabels: Readonly<Record
   return [...list].sort((a, b) => b.created.localeCompare(a.created))[0];
 }
 
-async function ensureImage(options: UpOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
+async function ensureImage(options: PrepareImageOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
   const { api, signal } = options;
   const s = signal ? { signal } : {};
   let image;
@@ -83,14 +110,82 @@ export function withConfig(entries: readonly ImageMetadataEntry[], config: DevCo
   return [...entries, configToMetadataEntry(config)].filter((e) => Object.keys(e).length > 0);
 }
 
-function checkSupported(config: DevContainerConfig): string {
+export type Source = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'dockerfile' };
+
+export function sourceOf(config: DevContainerConfig): Source {
   const kind = configKind(config);
-  if (kind === 'dockerfile') throw notYet('berth up for Dockerfile-based configurations (needs the builder)', 6);
   if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
-  if (config.features && Object.keys(config.features).length > 0) throw notYet('dev container features', 8);
+  if (kind === 'dockerfile') return { kind };
   const image = 'image' in config ? config.image : undefined;
   if (kind !== 'image' || !image) throw new BerthError('invalid_argument', 'the configuration names no image, Dockerfile or compose file');
-  return image;
+  return { kind, image };
+}
+
+/** The dev container's image: pulled, or built from its Dockerfile, then with its features installed. */
+export async function prepareImage(
+  options: PrepareImageOptions,
+  config: DevContainerConfig,
+  configFile: string,
+  source: Source = sourceOf(config),
+): Promise<{ image: string; img: { user: string; entries: ImageMetadataEntry[] } }> {
+  let image: string;
+  if (source.kind === 'image') image = source.image;
+  else {
+    if (!options.pack) throw new BerthError('internal', 'a Dockerfile build needs a context packer');
+    const built = await buildDevContainerImage({
+      api: options.api,
+      config,
+      configFile,
+      workspaceFolder: options.workspaceFolder,
+      pack: options.pack,
+      ...(options.buildNoCache ? { noCache: true } : {}),
+      logger: options.logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    options.logger.info(`image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+    image = built.image;
+  }
+  let img = await ensureImage(options, image);
+  const features = { ...(config.features ?? {}), ...(options.additionalFeatures ?? {}) };
+  if (Object.keys(features).length > 0) {
+    image = await withFeatures(options, config, configFile, image, img, features);
+    img = await ensureImage(options, image);
+  }
+  return { image, img };
+}
+
+/** The image with the features installed on top of `base` (cached layers when nothing changed). */
+async function withFeatures(
+  options: PrepareImageOptions,
+  config: DevContainerConfig,
+  configFile: string,
+  base: string,
+  img: { user: string; entries: ImageMetadataEntry[] },
+  features: Readonly<Record<string, FeatureValue>>,
+): Promise<string> {
+  if (!options.pack) throw new BerthError('internal', 'installing features needs a context packer');
+  const s = options.signal ? { signal: options.signal } : {};
+  const resolved = await resolveFeatures(features, { api: options.api, configDir: path.dirname(configFile), locked: await readLock(configFile), ...s });
+  const ordered = installOrder(resolved, config.overrideFeatureInstallOrder ?? []);
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const lastOf = (key: 'remoteUser' | 'containerUser'): string | undefined => str(config[key]) ?? img.entries.map((e) => str(e[key])).filter(Boolean).at(-1);
+  const containerUser = lastOf('containerUser') ?? (img.user || 'root');
+  const built = await installFeatures({
+    api: options.api,
+    baseImage: base,
+    imageUser: img.user,
+    remoteUser: lastOf('remoteUser') ?? containerUser,
+    containerUser,
+    baseEntries: img.entries,
+    features: ordered,
+    pack: options.pack,
+    ...(options.buildNoCache ? { noCache: true } : {}),
+    logger: options.logger,
+    ...s,
+  });
+  options.logger.info(`features image ${built.image}: ${built.cached} of ${built.steps} steps from the cache, ${built.layersWritten} layers written`);
+  await writeLock(configFile, resolved);
+  return built.image;
 }
 
 export async function up(options: UpOptions): Promise<UpResult> {
@@ -105,7 +200,8 @@ export async function up(options: UpOptions): Promise<UpResult> {
   });
   const idLabels = options.idLabels ?? defaultIdLabels(options.workspaceFolder, read.configFile);
   const config = substituteDevcontainerId(read.config, idLabels);
-  const image = checkSupported(config);
+  const source = sourceOf(config);
+  const initialize = await runInitializeCommand(config.initializeCommand, { workspaceFolder: options.workspaceFolder, env: options.env, logger, ...s });
   let existing = await findDevContainer(api, idLabels, signal);
   if (existing && options.removeExistingContainer) {
     logger.info(`removing the existing container ${existing.name}`);
@@ -115,7 +211,6 @@ export async function up(options: UpOptions): Promise<UpResult> {
   let record: ContainerRecord;
   let merged: MergedDevContainerConfig;
   let imageUser: string;
-  let started = false;
   if (existing) {
     // The container's own label holds the image's entries and the config's as it was at create.
     const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
@@ -124,18 +219,25 @@ export async function up(options: UpOptions): Promise<UpResult> {
     if (existing.state.status !== 'running') {
       logger.info(`starting the existing container ${existing.name}`);
       await api.call('containerStart', { params: { id: existing.id }, ...s });
-      started = true;
     }
     record = await api.call('containerInspect', { params: { id: existing.id }, ...s });
   } else {
-    const img = await ensureImage(options, image);
+    const prepared = await prepareImage(options, config, read.configFile, source);
+    const img = prepared.img;
+    let image = prepared.image;
+    const workspaceMount =
+      options.workspaceVolume && !('workspaceMount' in read.config) ? `type=volume,source=${options.workspaceVolume},target=/workspaces` : read.workspace.workspaceMount;
     imageUser = img.user;
     const entries = withConfig(img.entries, config);
     merged = mergeConfiguration(config, entries);
+    if (merged['updateRemoteUserUID'] !== false && options.pack) {
+      image = await updateRemoteUserUid({ api, image, imageUser: img.user, user: remoteUserOf(merged, img.user), workspaceFolder: options.workspaceFolder, pack: options.pack, logger, ...s });
+    }
+    for (const unmet of unmetRequirements(merged['hostRequirements'], await hostFacts(options.workspaceFolder))) logger.warn(`hostRequirements: ${unmet}`);
     const request = containerRequest({
       image,
       merged,
-      ...(read.workspace.workspaceMount ? { workspaceMount: read.workspace.workspaceMount } : {}),
+      ...(workspaceMount ? { workspaceMount } : {}),
       idLabels,
       metadata: entries,
       overrideCommand: entries.map((e) => e.overrideCommand).filter((v) => v !== undefined).at(-1) ?? true,
@@ -144,30 +246,35 @@ export async function up(options: UpOptions): Promise<UpResult> {
     });
     const { id } = await api.call('containerCreate', { body: request, ...s });
     await api.call('containerStart', { params: { id }, ...s });
-    started = true;
     record = await api.call('containerInspect', { params: { id }, ...s });
     logger.info(`created and started ${record.name}`);
   }
-  const containerEnv = envListToObject([...(record.request.env ?? [])]);
-  const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...(options.remoteEnv ?? [])]) }, containerEnv);
-  const remoteUser = (typeof merged['remoteUser'] === 'string' && merged['remoteUser']) || (typeof merged['containerUser'] === 'string' && merged['containerUser']) || imageUser;
   const remoteWorkspaceFolder = read.workspace.workspaceFolder ?? '/';
-  const ctx: ExecContext = {
+  const user = remoteUserOf(merged, imageUser);
+  if (options.chownWorkspace && user !== 'root' && user !== '0') {
+    const r = await execIn({ api, containerId: record.id, user: 'root', workingDir: '/', env: [], logger, ...s }, ['/bin/sh', '-c', 'chown -R "$(id -u "$1"):$(id -g "$1")" "$2"', '-', user, remoteWorkspaceFolder], { quiet: true });
+    if (r.exitCode !== 0) throw new BerthError('failed_precondition', `cannot give ${remoteWorkspaceFolder} to ${user}: ${r.output.trim()}`);
+  }
+  const setup = await setUpContainer({
     api,
-    containerId: record.id,
-    user: remoteUser,
-    workingDir: remoteWorkspaceFolder,
-    env: Object.entries(remoteEnv)
-      .filter((e): e is [string, string] => typeof e[1] === 'string')
-      .map(([k, v]) => `${k}=${v}`),
+    record,
+    merged,
+    imageUser,
+    remoteWorkspaceFolder,
+    ...(options.remoteEnv ? { remoteEnv: options.remoteEnv } : {}),
+    ...(options.skipPostCreate ? { skipPostCreate: true } : {}),
+    ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
+    ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
+    ...(options.prebuild ? { prebuild: true } : {}),
     logger,
     ...s,
+  });
+  return {
+    outcome: 'success',
+    containerId: record.id,
+    remoteUser: setup.remoteUser,
+    remoteWorkspaceFolder,
+    created: !existing,
+    hooks: { ...(config.initializeCommand ? { initializeCommand: initialize } : {}), ...setup.hooks },
   };
-  const hooks: Record<string, 'ran' | 'skipped'> = {};
-  if (!options.skipPostCreate) {
-    for (const hook of ['onCreateCommand', 'updateContentCommand', 'postCreateCommand'] as const) hooks[hook] = await runHook(ctx, merged, hook, { once: true });
-    if (started) hooks['postStartCommand'] = await runHook(ctx, merged, 'postStartCommand');
-    if (!options.skipPostAttach) hooks['postAttachCommand'] = await runHook(ctx, merged, 'postAttachCommand');
-  }
-  return { outcome: 'success', containerId: record.id, remoteUser, remoteWorkspaceFolder, created: !existing, hooks };
 }

@@ -20,6 +20,8 @@ import { agentUpgradeHandler } from './server/agent-socket';
 import { containerHandlers } from './server/container-handlers';
 import { serveApi } from './server/daemon-server';
 import { createDockerHandler } from './server/docker/docker-server';
+import { artifactHandlers } from './server/artifact-handlers';
+import { buildHandlers } from './server/build-handlers';
 import { imageHandlers } from './server/image-handlers';
 import { systemHandlers } from './server/system-handlers';
 import { networkHandlers } from './server/network-handlers';
@@ -74,6 +76,8 @@ async function main(): Promise<void> {
     {
       ...systemHandlers({ version: VERSION, dataRoot: paths.dataRoot, runtime, snapshotter: engine.snapshotter.name, startedAt, counts: () => engine.counts() }),
       ...imageHandlers(engine.images),
+      ...buildHandlers(engine.builder),
+      ...artifactHandlers(engine.artifacts),
       ...containerHandlers(engine.containers, engine.events),
       containerAgentCredentials: ({ params, signal }) => engine.agent.credentials(params.id, { signal }),
       ...volumeHandlers(engine.volumes),

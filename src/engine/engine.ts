@@ -10,6 +10,10 @@ import type { Logger } from '../common/log';
 import type { Digest } from '../api/types/oci';
 import type { AgentBundleSources } from './agent/bundle';
 import { AgentBundle, AgentService } from './agent/service';
+import { Artifacts } from './artifacts/artifacts';
+import type { ArtifactService } from './server/services';
+import { Builder } from './builder/builder';
+import { StepImages } from './builder/step-images';
 import { EventBus } from './containers/events';
 import { ContainerManager } from './containers/manager';
 import { createRuntime, runtimeAvailable, type OciRuntime, type RuntimeName } from './oci/runtime';
@@ -50,6 +54,7 @@ export interface EngineOptions {
 
 export interface Engine extends EngineServices {
   readonly agent: AgentService;
+  readonly artifacts: ArtifactService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
   readonly networks: NetworkService;
@@ -83,14 +88,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   });
   await volumes.init();
+  const registry = new RegistryClient({
+    logger: logger.child({ component: 'registry' }),
+    ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
+    ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
+  });
   const images = new LocalImageStore({
     root: path.join(dataRoot, 'images'),
     content,
-    registry: new RegistryClient({
-      logger: logger.child({ component: 'registry' }),
-      ...(options.insecureRegistries?.length ? { insecureRegistries: ['127.0.0.1', 'localhost', '[::1]', ...options.insecureRegistries] } : {}),
-      ...(options.registryAuthFile ? { credentials: credentialsFromConfigFile(options.registryAuthFile) } : {}),
-    }),
+    registry,
     unpacker,
     logger: logger.child({ component: 'images' }),
     isInUse: async (id: Digest) => (await holder.containers?.list({ all: true }))?.some((c) => c.imageId === id) ?? false,
@@ -109,6 +115,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return String(err instanceof Error ? err.message : err);
   });
   const networks = typeof networkManager === 'string' ? unavailableNetworks(networkManager) : networkManager;
+  const stepImages = new StepImages();
   const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({
     root: path.join(dataRoot, 'containers'),
@@ -119,6 +126,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     shim: options.shimBinary,
     snapshotter,
     resolveImage: async (ref) => {
+      const step = stepImages.get(ref);
+      if (step) return step;
       const image = await images.get(ref);
       return { id: image.id, snapshotParent: image.layers.at(-1)?.chainId, config: image.config.config ?? {} };
     },
@@ -133,7 +142,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const summary = await containers.reconcile();
   logger.info('containers reconciled', { ...summary });
   const manager = containers;
+  const builder = new Builder({ root: path.join(dataRoot, 'builder'), content, images, snapshotter, unpacker, containers, stepImages, logger: logger.child({ component: 'builder' }) });
+  await builder.init();
   return {
+    builder,
+    artifacts: new Artifacts(registry, content),
     images,
     containers: manager,
     agent: new AgentService(manager, agentBundle, logger.child({ component: 'agent' })),

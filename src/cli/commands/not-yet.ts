@@ -17,7 +17,6 @@ function pending(name: string, summary: string, issue: number): Command {
 }
 
 export const pendingCommands: readonly Command[] = [
-  pending('build', 'Build the image of a dev container', 6),
   pending('compose', 'Run compose projects on Berth', 9),
   pending('serve', 'Serve Berth to remote clients over HTTPS', 11),
 ];

@@ -4,8 +4,12 @@
  * remoteUser, remoteWorkspaceFolder); hook output and pull progress on stderr.
  */
 import path from 'node:path';
+import { BerthError } from '../../common/errors';
+import { cloneIntoVolume } from '../../devcontainer/clone';
+import type { FeatureValue } from '../../devcontainer/features/feature-json';
 import { up } from '../../devcontainer/up';
 import { stringList, stringOption, type Command, type OptionSpecs, type ParsedOptions } from '../command';
+import { packContext } from '../context-tar';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
 import { ProgressRenderer } from '../progress';
 
@@ -28,32 +32,66 @@ export function workspaceArgs(values: ParsedOptions, cwd: string): { workspaceFo
   };
 }
 
+function additionalFeatures(text: string | undefined): { additionalFeatures?: Record<string, FeatureValue> } {
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new BerthError('invalid_argument', `--additional-features is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BerthError('invalid_argument', '--additional-features must be a JSON object of feature ids to options');
+  return { additionalFeatures: v as Record<string, FeatureValue> };
+}
+
 export const upCommand: Command = {
   name: 'up',
   summary: 'Create (or find) and start the dev container of a workspace, then run its lifecycle hooks.',
-  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--mount SPEC] [--skip-post-create]',
+  usage: 'up [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--remove-existing-container] [--build-no-cache] [--additional-features JSON] [--mount SPEC] [--remote-env K=V] [--skip-post-create] [--skip-post-attach] [--skip-non-blocking-commands] [--prebuild] [--clone URL [--branch B] [--volume NAME]]',
   options: {
     ...WORKSPACE_OPTIONS,
     'remove-existing-container': { type: 'boolean', description: 'Remove the existing container first.' },
     mount: { type: 'string', multiple: true, valueName: 'SPEC', description: 'Extra mount, Docker --mount syntax.' },
     'skip-post-create': { type: 'boolean', description: 'Do not run onCreate, updateContent, postCreate, postStart and postAttach commands.' },
     'skip-post-attach': { type: 'boolean', description: 'Do not run postAttachCommand.' },
+    'skip-non-blocking-commands': { type: 'boolean', description: "Return once the configuration's waitFor command (default updateContentCommand) has run." },
+    clone: { type: 'string', valueName: 'URL', description: 'Clone Repository in Container Volume: clone URL (file://, a local path, https or ssh, with your git credentials) into a volume and bring up its dev container.' },
+    branch: { type: 'string', valueName: 'B', description: 'Branch (or tag) to clone (with --clone).' },
+    volume: { type: 'string', valueName: 'NAME', description: 'Volume to clone into (with --clone; default: named after the URL and branch).' },
+    'additional-features': { type: 'string', valueName: 'JSON', description: 'Features to add, as a JSON object like the "features" property.' },
+    'build-no-cache': { type: 'boolean', description: "Build the Dockerfile's every step again (no layer cache)." },
+    prebuild: { type: 'boolean', description: 'Run onCreateCommand and updateContentCommand only (updateContentCommand again if it ran before), then stop.' },
   },
   async run(values, _positionals, ctx) {
     const renderer = new ProgressRenderer({ write: ctx.stderr, isTTY: process.stderr.isTTY, columns: process.stderr.columns, format: stringOption(values, 'log-format') === 'json' ? 'json' : 'text' });
+    const api = engineClient(values, ctx.env);
+    const url = stringOption(values, 'clone');
+    if (!url && (stringOption(values, 'branch') || stringOption(values, 'volume'))) throw new BerthError('invalid_argument', '--branch and --volume go with --clone');
+    if (url && stringOption(values, 'workspace-folder')) throw new BerthError('invalid_argument', '--clone and --workspace-folder exclude each other: the workspace is the clone');
+    const branch = stringOption(values, 'branch');
+    const volume = stringOption(values, 'volume');
+    const clone = url
+      ? await cloneIntoVolume({ api, url, ...(branch ? { branch } : {}), ...(volume ? { volume } : {}), env: ctx.env, logger: ctx.logger, signal: ctx.signal })
+      : undefined;
     const result = await up({
-      api: engineClient(values, ctx.env),
+      api,
       ...workspaceArgs(values, ctx.cwd),
+      ...(clone ? { workspaceFolder: clone.hostFolder, workspaceVolume: clone.volume, chownWorkspace: clone.cloned } : {}),
       removeExistingContainer: values['remove-existing-container'] === true,
       skipPostCreate: values['skip-post-create'] === true,
       skipPostAttach: values['skip-post-attach'] === true,
+      skipNonBlocking: values['skip-non-blocking-commands'] === true,
+      prebuild: values['prebuild'] === true,
       mounts: stringList(values, 'mount'),
+      pack: packContext,
+      buildNoCache: values['build-no-cache'] === true,
+      ...additionalFeatures(stringOption(values, 'additional-features')),
       env: ctx.env,
       logger: ctx.logger,
       onPullProgress: (p) => renderer.update(p),
       signal: ctx.signal,
     });
-    ctx.result(result);
+    ctx.result(clone ? { ...result, volume: clone.volume, cloned: clone.cloned, workspaceFolder: clone.hostFolder } : result);
     return 0;
   },
 };

@@ -43,6 +43,13 @@ export class LocalImageStore implements ImageStore {
     });
   }
 
+  /** Stores an image made here (a build), tagged with `tags`. */
+  addImage(record: ImageRecord, tags: readonly string[]): Promise<ImageRecord> {
+    const refs = tags.map((t) => parseReference(t));
+    if (refs.some((r) => r.digest)) throw new BerthError('invalid_argument', `cannot tag with a digest: ${tags.join(', ')}`);
+    return this.store(record, refs.map((r) => canonicalReference({ ...r, tag: r.tag ?? 'latest' })));
+  }
+
   async pull(reference: string, options: PullOptions = {}): Promise<ImageRecord> {
     const ref = parseReference(reference);
     const record = await pullImage(this.deps, ref, options);

@@ -71,7 +71,7 @@ export function createRouter(handlers: Handlers, logger: Logger): (req: http.Inc
     if (!found) throw new BerthError('not_found', `no such API route: ${req.method ?? '?'} ${url.pathname}`);
     const handler = handlers[found.op] as Handler<OperationName> | undefined;
     if (!handler) throw new BerthError('not_implemented', `${found.op} is not implemented by this engine`);
-    const body = await readJsonBody(req);
+    const body = ROUTES[found.op].request === 'tar' ? req : await readJsonBody(req);
     const query = Object.fromEntries(url.searchParams.entries());
     const result = handler({ params: found.params, query, body, signal } as HandlerInput<OperationName>);
     if (isAsyncIterable(result)) {

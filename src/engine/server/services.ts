@@ -3,7 +3,10 @@
  * store, container manager, event bus) implement these; the handlers only
  * translate HTTP into calls of them.
  */
+import type { Readable } from 'node:stream';
 import type { LogLine } from '../../api/routes';
+import type { ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from '../../api/types/artifacts';
+import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { ExecSession } from '../containers/exec';
 import type { ImageStore } from '../../api/types/images';
@@ -50,10 +53,22 @@ export interface EventSource {
   subscribe(listener: (event: EngineEvent) => void): () => void;
 }
 
+export interface BuildService {
+  /** Builds from a context sent as a tar stream (plain or gzip). */
+  buildFromTar(body: Readable, options: BuildOptions, run?: { signal?: AbortSignal; onProgress?: (p: BuildProgress) => void }): Promise<BuildResult>;
+}
+
+export interface ArtifactService {
+  pull(reference: string, options?: { signal?: AbortSignal }): Promise<ArtifactPullResult>;
+  push(request: ArtifactPushRequest, options?: { signal?: AbortSignal }): Promise<ArtifactPushResult>;
+}
+
 export interface EngineServices {
   readonly images: ImageStore;
   readonly containers: ContainerService;
   readonly events: EventSource;
   readonly volumes: VolumeService;
   readonly networks: NetworkService;
+  /** Absent where the engine has no builder. */
+  readonly builder?: BuildService;
 }

@@ -13,6 +13,7 @@ import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
 import { networkRoutes } from './network-routes';
+import { buildRoutes } from './build-routes';
 import { volumeRoutes } from './volume-routes';
 
 export const DOCKER_API_VERSION = '1.44';
@@ -295,6 +296,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ],
     ...volumeRoutes(services.volumes),
     ...networkRoutes(services.networks, containers),
+    ...buildRoutes(services.builder),
   ];
 }
 

@@ -1,0 +1,100 @@
+/**
+ * What happens in a running dev container after `up` found or made it (and
+ * what `run-user-commands` and `set-up` do on their own): the remote user
+ * and environment (containerEnv substitution, the user env probe, remoteEnv),
+ * then the lifecycle hooks in the spec's order, create-time ones once,
+ * postStart once per start of the container.
+ */
+import type { ApiClient } from '../api/client';
+import type { ContainerRecord } from '../api/types/containers';
+import type { Logger } from '../common/log';
+import type { MergedDevContainerConfig } from '../config/image-metadata';
+import { envListToObject, substituteContainerEnv } from '../config/substitute';
+import type { UserEnvProbe } from '../config/types';
+import { readMarkers, runHook, type ExecContext, type HookName } from './lifecycle';
+import { probeUserEnv } from './user-env';
+
+export interface SetupOptions {
+  readonly api: ApiClient;
+  readonly record: ContainerRecord;
+  readonly merged: MergedDevContainerConfig;
+  /** The image's user (Config.User), when neither remoteUser nor containerUser is set. */
+  readonly imageUser: string;
+  readonly remoteWorkspaceFolder: string;
+  /** Extra remote env (K=V) from the command line. */
+  readonly remoteEnv?: readonly string[];
+  readonly skipPostCreate?: boolean;
+  readonly skipPostAttach?: boolean;
+  /** Stop after the `waitFor` hook (default updateContentCommand). */
+  readonly skipNonBlocking?: boolean;
+  /** Prebuild: onCreate and updateContent only, updateContent again even if it ran before. */
+  readonly prebuild?: boolean;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+export interface SetupResult {
+  readonly remoteUser: string;
+  /** The environment commands get: probed, then remoteEnv on top (K=V). */
+  readonly env: readonly string[];
+  readonly hooks: Readonly<Record<string, 'ran' | 'skipped'>>;
+}
+
+const HOOKS: readonly HookName[] = ['onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand'];
+const ONCE = new Set<HookName>(['onCreateCommand', 'updateContentCommand', 'postCreateCommand']);
+
+export function remoteUserOf(merged: MergedDevContainerConfig, imageUser: string): string {
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  return str(merged['remoteUser']) ?? str(merged['containerUser']) ?? (imageUser || 'root');
+}
+
+/** The remote user's environment: the probe's result (cached in the container), then remoteEnv. */
+export async function remoteEnvironment(
+  base: Omit<ExecContext, 'env'>,
+  record: ContainerRecord,
+  merged: MergedDevContainerConfig,
+  extra: readonly string[] = [],
+  probe = true,
+): Promise<string[]> {
+  const containerEnv = envListToObject([...(record.request.env ?? [])]);
+  const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...extra]) }, containerEnv);
+  const probed = !probe ? {} : await probeUserEnv({ ...base, env: [] }, (merged['userEnvProbe'] as UserEnvProbe | undefined) ?? 'loginInteractiveShell');
+  const env: Record<string, string> = { ...probed };
+  for (const [k, v] of Object.entries(remoteEnv)) {
+    if (typeof v === 'string') env[k] = v;
+    else delete env[k];
+  }
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
+  const remoteUser = remoteUserOf(o.merged, o.imageUser);
+  const base = { api: o.api, containerId: o.record.id, user: remoteUser, workingDir: o.remoteWorkspaceFolder, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) };
+  // Markers and the user's environment at once (in a new container the probe's result is cached from the next run on).
+  const [markers, env] = await Promise.all([readMarkers({ ...base, env: [] }), remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
+  const ctx: ExecContext = { ...base, env };
+  const hooks: Record<string, 'ran' | 'skipped'> = {};
+  if (o.skipPostCreate) return { remoteUser, env, hooks };
+  const waitFor: HookName = o.prebuild
+    ? 'updateContentCommand'
+    : typeof o.merged['waitFor'] === 'string' && HOOKS.includes(o.merged['waitFor'] as HookName)
+      ? (o.merged['waitFor'] as HookName)
+      : 'updateContentCommand';
+  const pending: Promise<void>[] = [];
+  try {
+    for (const hook of HOOKS) {
+      // Create-time hooks once per container; postStart once per start (its marker holds the start time); postAttach each time.
+      const marker = ONCE.has(hook) ? '' : hook === 'postStartCommand' ? o.record.state.startedAt || 'started' : undefined;
+      if (!(hook === 'postAttachCommand' && o.skipPostAttach)) {
+        hooks[hook] = await runHook(ctx, o.merged, hook, { ...(marker !== undefined ? { marker } : {}), again: o.prebuild === true && hook === 'updateContentCommand', markers, pending });
+      }
+      if ((o.skipNonBlocking || o.prebuild) && hook === waitFor) break;
+    }
+  } catch (err) {
+    // A failed hook still leaves the markers of those that ran.
+    await Promise.allSettled(pending);
+    throw err;
+  }
+  await Promise.all(pending);
+  return { remoteUser, env, hooks };
+}

@@ -1,0 +1,322 @@
+/**
+ * One build: the stages up to the target, in order; each instruction
+ * looked up in the cache (keyed by the state before, the instruction, the
+ * build args in scope and the content it reads) or executed. Failures name
+ * the Dockerfile line and instruction.
+ */
+import path from 'node:path';
+import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
+import type { ImageRecord } from '../../api/types/images';
+import { BerthError, notYet, toBerthError } from '../../common/errors';
+import { resolveUser } from '../oci/user';
+import type { BuilderDeps } from './builder';
+import { BuildCache, cacheKey } from './build-cache';
+import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withConfig, withLayer } from './build-state';
+import { applyConfig, commandOf } from './config-steps';
+import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
+import { copySources, mkdirIn } from './copy-files';
+import type { Dockerfile, Instruction, Stage } from './dockerfile';
+import { RunFailed, runStep } from './step-run';
+import { shellExpand, shellWords } from './shell-words';
+import type { WorkRoots } from './work-root';
+
+export interface JobRun {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: BuildProgress) => void;
+}
+
+interface StageScope {
+  /** ARGs declared in this stage, with their values (undefined: declared, no value). */
+  readonly args: Map<string, string | undefined>;
+  cmdSet: boolean;
+}
+
+export class BuildJob {
+  private readonly stageStates = new Map<number, BuildState>();
+  private readonly metaArgs = new Map<string, string>();
+  private step = 0;
+  private readonly total: number;
+  readonly counts = { cached: 0, layersWritten: 0, containersCreated: 0 };
+
+  constructor(
+    private readonly deps: BuilderDeps,
+    private readonly cache: BuildCache,
+    private readonly work: WorkRoots,
+    private readonly dockerfile: Dockerfile,
+    private readonly file: string,
+    private readonly contextDir: string,
+    private readonly options: BuildOptions,
+    private readonly run: JobRun,
+  ) {
+    this.total = dockerfile.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+  }
+
+  private say(text: string): void {
+    this.run.onProgress?.({ stream: text.endsWith('\n') ? text : `${text}\n` });
+  }
+
+  private fail(ins: Instruction, err: unknown): BerthError {
+    const e = toBerthError(err);
+    const where = `${this.file}:${ins.line}`;
+    const output = e instanceof RunFailed ? `\n${e.output.join('\n')}` : '';
+    return new BerthError(e.code === 'internal' ? 'internal' : e.code, `${where}: ${ins.text}: ${e.message}${output}`, {
+      cause: e,
+      details: { ...e.details, file: this.file, line: ins.line, instruction: ins.text },
+    });
+  }
+
+  async execute(): Promise<{ state: BuildState; result: Omit<BuildResult, 'id' | 'tags'> }> {
+    const { stages } = this.dockerfile;
+    const buildArgs = this.options.buildArgs ?? {};
+    for (const ins of this.dockerfile.globalArgs) {
+      for (const [name, value] of this.argDecls(ins, this.metaArgs)) {
+        const v = buildArgs[name] ?? value;
+        if (v !== undefined) this.metaArgs.set(name, v);
+      }
+    }
+    const targetName = this.options.target?.toLowerCase();
+    const target = targetName === undefined ? stages.length - 1 : stages.findIndex((s) => s.name === targetName);
+    if (target < 0) throw new BerthError('invalid_argument', `target stage "${this.options.target ?? ''}" could not be found`);
+    let state = scratchState();
+    for (const stage of stages.slice(0, target + 1)) {
+      state = await this.buildStage(stage, stage.index === target);
+      this.stageStates.set(stage.index, state);
+    }
+    return { state, result: { steps: this.step, ...this.counts } };
+  }
+
+  /** The name=default pairs an ARG declares (defaults expanded with `vars`). */
+  private argDecls(ins: Instruction, vars: ReadonlyMap<string, string>): [string, string | undefined][] {
+    return shellWords(ins.args, vars, this.dockerfile.escape).map((w): [string, string | undefined] => {
+      const eq = w.indexOf('=');
+      return eq < 0 ? [w, undefined] : [w.slice(0, eq), w.slice(eq + 1)];
+    });
+  }
+
+  private async baseState(stage: Stage): Promise<BuildState> {
+    const name = shellExpand(stage.from.args.split(/\s+/)[0] ?? '', this.metaArgs, this.dockerfile.escape);
+    if (name === '') throw new BerthError('invalid_argument', 'FROM names no image (an ARG without a value?)');
+    if (name.toLowerCase() === 'scratch') return scratchState();
+    const earlier = this.dockerfile.stages.find((s) => s.index < stage.index && s.name === name.toLowerCase());
+    if (earlier) return this.stageStates.get(earlier.index) ?? scratchState();
+    return fromImage(await this.image(name));
+  }
+
+  private async image(name: string): Promise<ImageRecord> {
+    const signal = this.run.signal ? { signal: this.run.signal } : {};
+    if (!this.options.pull) {
+      try {
+        return await this.deps.images.get(name);
+      } catch (err) {
+        if (!BerthError.is(err, 'not_found')) throw err;
+      }
+    }
+    this.say(`Pulling ${name}`);
+    return this.deps.images.pull(name, signal);
+  }
+
+  private async buildStage(stage: Stage, last: boolean): Promise<BuildState> {
+    this.say(`Step ${++this.step}/${this.total} : ${stage.from.text}`);
+    let state: BuildState;
+    try {
+      state = await this.baseState(stage);
+    } catch (err) {
+      throw this.fail(stage.from, err);
+    }
+    this.say(` ---> ${stateLabel(state)}`);
+    const scope: StageScope = { args: new Map(), cmdSet: false };
+    const instructions = [...stage.instructions];
+    if (last && this.options.labels && Object.keys(this.options.labels).length > 0) {
+      const text = Object.entries(this.options.labels)
+        .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`)
+        .join(' ');
+      instructions.push({ keyword: 'LABEL', line: stage.from.line, args: text, flags: new Map(), text: `LABEL ${text}` });
+    }
+    for (const ins of instructions) {
+      if (ins !== stage.from) this.say(`Step ${++this.step}/${this.total} : ${ins.text}`);
+      try {
+        state = await this.instruction(ins, state, scope);
+      } catch (err) {
+        throw this.fail(ins, err);
+      }
+    }
+    return state;
+  }
+
+  /** Build args in scope ("K=V"), in declaration order. */
+  private argEnv(scope: StageScope): string[] {
+    return [...scope.args].filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => `${k}=${v}`);
+  }
+
+  /** Expansion variables: the args in scope, then the image's env on top. */
+  private vars(state: BuildState, scope: StageScope): Map<string, string> {
+    const vars = new Map<string, string>();
+    for (const [k, v] of scope.args) if (v !== undefined) vars.set(k, v);
+    for (const kv of runtimeConfig(state).Env ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) vars.set(kv.slice(0, eq), kv.slice(eq + 1));
+    }
+    return vars;
+  }
+
+  private async instruction(ins: Instruction, state: BuildState, scope: StageScope): Promise<BuildState> {
+    if (ins.keyword === 'ARG') {
+      const buildArgs = this.options.buildArgs ?? {};
+      for (const [name, value] of this.argDecls(ins, this.vars(state, scope))) scope.args.set(name, buildArgs[name] ?? value ?? this.metaArgs.get(name));
+      return state;
+    }
+    if (ins.keyword === 'CMD') scope.cmdSet = true;
+    const copy = ins.keyword === 'COPY' || ins.keyword === 'ADD' ? await this.copyPlan(ins, state, scope) : undefined;
+    const key = cacheKey({ parent: stateId(state), instruction: ins.text, args: this.argEnv(scope), content: copy?.content ?? '' });
+    if (!this.options.noCache) {
+      const hit = await this.cache.get(key);
+      if (hit) {
+        this.counts.cached++;
+        this.say(' ---> Using cache');
+        this.say(` ---> ${stateLabel(hit)}`);
+        return hit;
+      }
+    }
+    const next = await this.executeStep(ins, state, scope, copy);
+    await this.cache.put(key, next);
+    this.say(` ---> ${stateLabel(next)}`);
+    return next;
+  }
+
+  private async executeStep(ins: Instruction, state: BuildState, scope: StageScope, copy?: CopyPlan): Promise<BuildState> {
+    const config = runtimeConfig(state);
+    const vars = this.vars(state, scope);
+    const signal = this.run.signal;
+    switch (ins.keyword) {
+      case 'RUN': {
+        const argv = commandOf(ins, config);
+        const env = this.argEnv(scope);
+        const layer = await runStep(this.deps, state, {
+          argv,
+          env,
+          ...(this.options.networkMode ? { networkMode: this.options.networkMode } : {}),
+          onOutput: (line) => this.say(line),
+          onContainer: (id) => {
+            this.counts.containersCreated++;
+            this.say(` ---> Running in ${id.slice(0, 12)}`);
+          },
+          ...(signal ? { signal } : {}),
+        });
+        const next = withLayer(state, layer, `${env.length ? `|${env.length} ${env.join(' ')} ` : ''}${ins.json ? `RUN ${JSON.stringify(ins.json)}` : argv.join(' ')}`);
+        await this.deps.unpacker.ensureChain(next.layers, (d) => this.deps.content.openRead(d), signal ? { signal } : {});
+        this.counts.layersWritten++;
+        return next;
+      }
+      case 'COPY':
+      case 'ADD':
+        return this.copyStep(ins, state, copy as CopyPlan);
+      case 'WORKDIR': {
+        const nextConfig = applyConfig(ins, config, { vars, escape: this.dockerfile.escape, cmdSet: scope.cmdSet });
+        const dir = nextConfig.WorkingDir ?? '/';
+        const layer = await this.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
+        if (layer) this.counts.layersWritten++;
+        return layer ? withLayer(state, layer, `WORKDIR ${dir}`, nextConfig) : withConfig(state, nextConfig, `/bin/sh -c #(nop) WORKDIR ${dir}`);
+      }
+      case 'MAINTAINER':
+        return { ...withConfig(state, config, `/bin/sh -c #(nop)  MAINTAINER ${ins.args}`), config: { ...withConfig(state, config, '').config, author: ins.args } };
+      default: {
+        const nextConfig = applyConfig(ins, config, { vars, escape: this.dockerfile.escape, cmdSet: scope.cmdSet });
+        return withConfig(state, nextConfig, `/bin/sh -c #(nop)  ${ins.text}`);
+      }
+    }
+  }
+
+  /** What a COPY or ADD reads: its root, its sources, their content digest. */
+  private async copyPlan(ins: Instruction, state: BuildState, scope: StageScope): Promise<CopyPlan> {
+    const vars = this.vars(state, scope);
+    const words = ins.json ?? shellWords(ins.args, vars, this.dockerfile.escape);
+    if (words.length < 2) throw new BerthError('invalid_argument', `${ins.keyword} requires at least two arguments`);
+    const patterns = words.slice(0, -1);
+    const rawDest = words.at(-1) ?? '';
+    const workdir = runtimeConfig(state).WorkingDir || '/';
+    const dest = rawDest.startsWith('/') ? rawDest : `${workdir.replace(/\/$/, '')}/${rawDest}`;
+    if (patterns.some((p) => /^https?:\/\//.test(p))) {
+      if (ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
+      throw notYet('ADD from a URL', 6);
+    }
+    const from = ins.flags.get('from');
+    if (from === undefined) {
+      const root = await contextRoot(this.contextDir);
+      const sources = await this.sources(root, patterns);
+      return { from: { kind: 'context', root }, sources, patterns, dest, content: await hashSources(root, sources) };
+    }
+    const expanded = shellExpand(from, vars, this.dockerfile.escape);
+    const stage = this.dockerfile.stages.find((s) => s.name === expanded.toLowerCase() || String(s.index) === expanded);
+    let source: BuildState;
+    if (stage) {
+      const built = this.stageStates.get(stage.index);
+      if (!built) throw new BerthError('invalid_argument', `stage ${expanded} is not built before this one`);
+      source = built;
+    } else source = fromImage(await this.image(expanded));
+    return { from: { kind: 'state', state: source }, sources: [], patterns, dest, content: `${stateId(source)}\0${patterns.join('\0')}` };
+  }
+
+  private async sources(root: SourceRoot, patterns: readonly string[]): Promise<Source[]> {
+    const out: Source[] = [];
+    for (const p of patterns) {
+      const found = await matchSources(root, p);
+      if (found.length === 0) throw new BerthError('not_found', `file not found in build context or excluded by .dockerignore: ${p}`);
+      out.push(...found);
+    }
+    return out;
+  }
+
+  private async copyStep(ins: Instruction, state: BuildState, plan: CopyPlan): Promise<BuildState> {
+    const signal = this.run.signal;
+    const chmodFlag = ins.flags.get('chmod');
+    const mode = chmodFlag === undefined ? undefined : parseInt(chmodFlag, 8);
+    if (mode !== undefined && (Number.isNaN(mode) || mode > 0o7777)) throw new BerthError('invalid_argument', `invalid --chmod=${chmodFlag ?? ''}: an octal mode is needed`);
+    const chown = ins.flags.get('chown');
+    const fill = async (rootfs: string, root: SourceRoot, sources: readonly Source[]): Promise<void> => {
+      const owner = chown ? await ownerIn(rootfs, chown) : undefined;
+      await copySources(rootfs, root, sources, plan.dest, { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), extract: ins.keyword === 'ADD', ...(signal ? { signal } : {}) });
+    };
+    const from = plan.from;
+    const layer =
+      from.kind === 'context'
+        ? await this.work.change(state, (rootfs) => fill(rootfs, from.root, plan.sources), signal)
+        : await this.work.withView(
+            from.state,
+            async (dir) => {
+              const root = plainRoot(dir);
+              const sources = await this.sources(root, plan.patterns);
+              return this.work.change(state, (rootfs) => fill(rootfs, root, sources), signal);
+            },
+            signal,
+          );
+    const createdBy = `/bin/sh -c #(nop) ${ins.text}`;
+    if (!layer) return withConfig(state, runtimeConfig(state), createdBy);
+    this.counts.layersWritten++;
+    return withLayer(state, layer, createdBy);
+  }
+}
+
+interface CopyPlan {
+  readonly from: { readonly kind: 'context'; readonly root: SourceRoot } | { readonly kind: 'state'; readonly state: BuildState };
+  readonly sources: readonly Source[];
+  readonly patterns: readonly string[];
+  readonly dest: string;
+  readonly content: string;
+}
+
+/** --chown=user[:group] against the destination's passwd and group files (a lone user is also the group, as Docker does). */
+async function ownerIn(rootfs: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [user = '', group] = spec.split(':');
+  try {
+    const u = await resolveUser(rootfs, `${user}:${group ?? user}`);
+    return { uid: u.uid, gid: u.gid };
+  } catch (err) {
+    if (group !== undefined) throw err;
+    const u = await resolveUser(rootfs, user);
+    return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
+  }
+}
+
+const stateLabel = (s: BuildState): string => stateId(s).slice(0, 12);
+
+export const dockerfilePath = (contextDir: string, file: string | undefined): string => path.join(contextDir, path.posix.normalize(`/${file ?? 'Dockerfile'}`));

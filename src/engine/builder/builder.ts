@@ -1,0 +1,83 @@
+/**
+ * The image builder: Dockerfiles built on the engine's own parts (content
+ * store, snapshots, image store, container manager for RUN), with a layer
+ * cache under `<dataRoot>/builder/cache`.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BuildOptions, BuildResult } from '../../api/types/build';
+import type { ImageRecord, PullOptions } from '../../api/types/images';
+import { BerthError } from '../../common/errors';
+import type { Logger } from '../../common/log';
+import type { ContentStore } from '../content/store';
+import type { ContainerManager } from '../containers/manager';
+import type { ImageUnpacker } from '../images/deps';
+import type { LayerSnapshotter } from '../snapshots/dir-snapshotter';
+import { BuildCache } from './build-cache';
+import { BuildJob, dockerfilePath, type JobRun } from './build-job';
+import { withUploadedContext } from './context-upload';
+import { parseDockerfile } from './dockerfile';
+import type { StepImages } from './step-images';
+import { WorkRoots } from './work-root';
+import { writeImage, type ImageSink } from './write-image';
+
+export interface BuilderImages extends ImageSink {
+  get(nameOrId: string): Promise<ImageRecord>;
+  pull(reference: string, options?: PullOptions): Promise<ImageRecord>;
+}
+
+export interface BuilderDeps {
+  /** `<dataRoot>/builder`. */
+  readonly root: string;
+  readonly content: ContentStore;
+  readonly images: BuilderImages;
+  readonly snapshotter: LayerSnapshotter;
+  readonly unpacker: ImageUnpacker;
+  readonly containers: ContainerManager;
+  readonly stepImages: StepImages;
+  readonly logger: Logger;
+}
+
+export class Builder {
+  private readonly cache: BuildCache;
+  private readonly work: WorkRoots;
+
+  constructor(private readonly deps: BuilderDeps) {
+    this.cache = new BuildCache(path.join(deps.root, 'cache'), deps.content, deps.snapshotter);
+    this.work = new WorkRoots(path.join(deps.root, 'mnt'), deps.snapshotter, deps.content, deps.logger);
+  }
+
+  /** Removes what a killed daemon left mid-build. Call once at start. */
+  async init(): Promise<void> {
+    await mkdir(path.join(this.deps.root, 'mnt'), { recursive: true, mode: 0o700 });
+    await rm(path.join(this.deps.root, 'contexts'), { recursive: true, force: true });
+    await mkdir(path.join(this.deps.root, 'contexts'), { recursive: true, mode: 0o700 });
+    await this.work.cleanupStale();
+  }
+
+  /** Builds from a context sent as a tar stream (plain or gzip). */
+  buildFromTar(body: Readable, options: BuildOptions, run: JobRun = {}): Promise<BuildResult> {
+    return withUploadedContext(path.join(this.deps.root, 'contexts'), body, (dir) => this.build(dir, options, run), run.signal);
+  }
+
+  /** Builds the Dockerfile of `contextDir` (a directory holding the context). */
+  async build(contextDir: string, options: BuildOptions, run: JobRun = {}): Promise<BuildResult> {
+    const file = options.dockerfile ?? 'Dockerfile';
+    let text: string;
+    try {
+      text = await readFile(dockerfilePath(contextDir, options.dockerfile), 'utf8');
+    } catch (err) {
+      throw new BerthError('invalid_argument', `cannot read ${file} in the build context: ${(err as Error).message}`, { cause: err });
+    }
+    const dockerfile = parseDockerfile(text, file);
+    const started = Date.now();
+    const job = new BuildJob(this.deps, this.cache, this.work, dockerfile, file, contextDir, options, run);
+    const { state, result } = await job.execute();
+    const image = await writeImage(this.deps.content, this.deps.images, state, options.tags ?? []);
+    run.onProgress?.({ stream: `Successfully built ${image.id.slice(7, 19)}\n` });
+    for (const t of image.repoTags) run.onProgress?.({ stream: `Successfully tagged ${t}\n` });
+    this.deps.logger.info('image built', { id: image.id, ...result, seconds: (Date.now() - started) / 1000 });
+    return { id: image.id, tags: image.repoTags, ...result };
+  }
+}

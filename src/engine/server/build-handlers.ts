@@ -1,0 +1,41 @@
+/** The native build route: a context tar in, NDJSON progress and the result out. */
+import { errorBody } from '../../api/http-errors';
+import type { BuildMessage } from '../../api/types/build';
+import type { BuildOptions } from '../../api/types/build';
+import { AsyncQueue } from '../../common/async-queue';
+import { BerthError, notYet, toBerthError } from '../../common/errors';
+import type { Handlers } from './router';
+import type { BuildService } from './services';
+
+function parseOptions(text: string | undefined): BuildOptions {
+  if (text === undefined || text === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    return v;
+  } catch (err) {
+    throw new BerthError('invalid_argument', `build options must be a JSON object: ${(err as Error).message}`);
+  }
+}
+
+export function buildHandlers(builder: BuildService | undefined): Handlers {
+  return {
+    imageBuild: ({ query, body, signal }) => {
+      if (!builder) throw notYet('building images on this engine', 6);
+      const options = parseOptions(query.options);
+      const queue = new AsyncQueue<BuildMessage>();
+      builder.buildFromTar(body, options, { signal, onProgress: (progress) => queue.push({ progress }) }).then(
+        (result) => {
+          queue.push({ result });
+          queue.end();
+        },
+        (err: unknown) => {
+          const e = toBerthError(err);
+          queue.push({ error: { ...errorBody(e), details: { ...e.details } } });
+          queue.end();
+        },
+      );
+      return queue;
+    },
+  };
+}
