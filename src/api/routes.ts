@@ -8,6 +8,7 @@ import type { ArtifactPullRequest, ArtifactPullResult, ArtifactPushRequest, Arti
 import type { BuildMessage } from './types/build';
 import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
+import type { NetworkCreateRequest, NetworkRecord } from './types/networks';
 import type { VolumeCreateRequest, VolumePruneFilters, VolumePruneResult, VolumeRecord } from './types/volumes';
 
 export interface PingResponse {
@@ -106,6 +107,12 @@ export interface Operations {
   volumeInspect: { params: { name: string }; query: object; body: undefined; response: VolumeRecord };
   volumeRemove: { params: { name: string }; query: { force?: string }; body: undefined; response: { ok: true } };
   volumePrune: { params: object; query: object; body: VolumePruneFilters | undefined; response: VolumePruneResult };
+  networkCreate: { params: object; query: object; body: NetworkCreateRequest; response: NetworkRecord };
+  networkList: { params: object; query: object; body: undefined; response: readonly NetworkRecord[] };
+  networkInspect: { params: { name: string }; query: object; body: undefined; response: NetworkRecord };
+  networkRemove: { params: { name: string }; query: object; body: undefined; response: { ok: true } };
+  networkConnect: { params: { name: string }; query: object; body: { container: string; aliases?: readonly string[] }; response: { ok: true } };
+  networkDisconnect: { params: { name: string }; query: object; body: { container: string }; response: { ok: true } };
   /** A tar stream of the build context in; progress, then the result or an error, out. `options`: BuildOptions as JSON. */
   imageBuild: { params: object; query: { options?: string }; body: Readable; response: BuildMessage };
   artifactPull: { params: object; query: object; body: ArtifactPullRequest; response: ArtifactPullResult };
@@ -144,6 +151,12 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   volumePrune: { method: 'POST', path: '/v1/volumes/prune', response: 'json' },
   volumeInspect: { method: 'GET', path: '/v1/volumes/{name}', response: 'json' },
   volumeRemove: { method: 'DELETE', path: '/v1/volumes/{name}', response: 'json' },
+  networkCreate: { method: 'POST', path: '/v1/networks', response: 'json' },
+  networkList: { method: 'GET', path: '/v1/networks', response: 'json' },
+  networkInspect: { method: 'GET', path: '/v1/networks/{name}', response: 'json' },
+  networkRemove: { method: 'DELETE', path: '/v1/networks/{name}', response: 'json' },
+  networkConnect: { method: 'POST', path: '/v1/networks/{name}/connect', response: 'json' },
+  networkDisconnect: { method: 'POST', path: '/v1/networks/{name}/disconnect', response: 'json' },
   imageBuild: { method: 'POST', path: '/v1/build', response: 'ndjson', request: 'tar' },
   artifactPull: { method: 'POST', path: '/v1/artifacts/pull', response: 'json' },
   artifactPush: { method: 'POST', path: '/v1/artifacts/push', response: 'json' },

@@ -4,7 +4,9 @@
  * the keep-alive command, the id labels, and the Docker-run flags users put
  * in `runArgs` that Berth understands.
  */
+import { parsePublish } from '../api/port-spec';
 import type { ContainerCreateRequest, MountRequest } from '../api/types/containers';
+import type { PortBindingRequest } from '../api/types/networks';
 import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import { IMAGE_METADATA_LABEL, type MergedDevContainerConfig } from '../config/image-metadata';
@@ -64,6 +66,13 @@ export function parseRunArgs(args: readonly string[], logger?: Logger): RunArgsR
       case '--net':
         out.request.networkMode = value();
         break;
+      case '-p':
+      case '--publish':
+        out.request.ports = [...((out.request.ports as PortBindingRequest[] | undefined) ?? []), ...parsePublish(value())];
+        break;
+      case '--network-alias':
+        out.request.networkAliases = [...((out.request.networkAliases as string[] | undefined) ?? []), value()];
+        break;
       case '--cap-add':
         out.capAdd.push(value());
         break;
@@ -113,6 +122,12 @@ export function parseRunArgs(args: readonly string[], logger?: Logger): RunArgsR
   return out;
 }
 
+/** `appPort` as the reference CLI publishes it: a number on 127.0.0.1 (same port), a string as `-p` takes it. */
+export function appPorts(appPort: unknown): PortBindingRequest[] {
+  const list = Array.isArray(appPort) ? (appPort as unknown[]) : appPort === undefined ? [] : [appPort];
+  return list.flatMap((p) => (typeof p === 'number' ? parsePublish(`127.0.0.1:${p}:${p}`) : parsePublish(String(p))));
+}
+
 export interface ContainerRequestInput {
   readonly image: string;
   readonly merged: MergedDevContainerConfig;
@@ -138,6 +153,7 @@ export function containerRequest(input: ContainerRequestInput): ContainerCreateR
   ];
   const override = input.overrideCommand !== false;
   const user = typeof m['containerUser'] === 'string' ? m['containerUser'] : undefined;
+  const ports = [...appPorts(m['appPort']), ...((runArgs.request.ports as PortBindingRequest[] | undefined) ?? [])];
   return {
     image: input.image,
     ...(runArgs.request as Partial<ContainerCreateRequest>),
@@ -149,6 +165,7 @@ export function containerRequest(input: ContainerRequestInput): ContainerCreateR
     capAdd: [...(m.capAdd ?? []), ...runArgs.capAdd],
     securityOpt: [...(m.securityOpt ?? []), ...runArgs.securityOpt],
     mounts,
+    ...(ports.length > 0 ? { ports } : {}),
     ...(override ? keepAliveCommand(m.entrypoints ?? []) : {}),
     agent: true,
   };

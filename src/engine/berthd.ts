@@ -24,6 +24,7 @@ import { artifactHandlers } from './server/artifact-handlers';
 import { buildHandlers } from './server/build-handlers';
 import { imageHandlers } from './server/image-handlers';
 import { systemHandlers } from './server/system-handlers';
+import { networkHandlers } from './server/network-handlers';
 import { volumeHandlers } from './server/volume-handlers';
 import { listenUnix } from './server/unix-socket';
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     runtime,
     logger,
     shimBinary: path.join(__dirname, 'berth-shim'),
+    proxyBinary: path.join(__dirname, 'berth-proxy'),
     ...agentSourcesOption(),
     ...(snapshotter ? { snapshotter } : {}),
     insecureRegistries: values['insecure-registry'] ?? [],
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
       ...containerHandlers(engine.containers, engine.events),
       containerAgentCredentials: ({ params, signal }) => engine.agent.credentials(params.id, { signal }),
       ...volumeHandlers(engine.volumes),
+      ...networkHandlers(engine.networks, engine.containers),
     },
     logger,
     agentUpgradeHandler(engine.agent, logger.child({ component: 'agent-socket' })),
@@ -91,11 +94,10 @@ async function main(): Promise<void> {
   logger.info('berthd ready', { pid: process.pid, socket: paths.socketPath, dockerSocket, dataRoot: paths.dataRoot });
   const shutdown = (signal: string): void => {
     logger.info('shutting down; containers keep running', { signal });
-    engine.dispose();
     docker.close();
     docker.closeAllConnections();
-    void api.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 3000).unref();
+    void Promise.all([engine.dispose(), api.close()]).then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -22,10 +22,12 @@ import { LocalImageStore } from './images/store';
 import { credentialsFromConfigFile } from './registry/auth';
 import { RegistryClient } from './registry/client';
 import { RequestCredentialScope } from './registry/request-credentials';
+import { NetworkManager } from './network/manager';
+import { unavailableNetworks } from './network/unavailable';
 import { chooseSnapshotter, type SnapshotterName } from './snapshots/choose';
 import type { LayerSnapshotter } from './snapshots/dir-snapshotter';
 import { LayerUnpacker } from './snapshots/unpacker';
-import type { EngineServices } from './server/services';
+import type { EngineServices, NetworkService } from './server/services';
 import { ContainerMounts } from './volumes/container-mounts';
 import { VolumeStore } from './volumes/store';
 
@@ -39,6 +41,8 @@ export interface EngineOptions {
   readonly logger: Logger;
   /** Path of the berth-shim binary (built beside the bundles in dist/). */
   readonly shimBinary: string;
+  /** Path of the berth-proxy binary for published TCP ports (absent or missing: node proxies them). */
+  readonly proxyBinary?: string;
   /** Registries reached over plain HTTP besides 127.0.0.1, localhost and [::1] ("host" or "host:port"). */
   readonly insecureRegistries?: readonly string[];
   /** What the in-container agent is made of (absent: containers cannot get the agent). */
@@ -54,8 +58,9 @@ export interface Engine extends EngineServices {
   readonly artifacts: ArtifactService;
   readonly snapshotter: LayerSnapshotter;
   counts(): Promise<{ containers: { total: number; running: number }; images: number }>;
-  /** Stops watching containers (they keep running). */
-  dispose(): void;
+  readonly networks: NetworkService;
+  /** Stops watching containers (they keep running); closes published ports, removes the engine's iptables chains and idle bridges. */
+  dispose(): Promise<void>;
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
@@ -101,6 +106,18 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const other: RuntimeName = options.runtime === 'crun' ? 'runc' : 'crun';
   const otherRuntimes: OciRuntime[] = (await runtimeAvailable(other)) ? [await createRuntime({ name: other, root: path.join(options.execRoot, other) })] : [];
+  const networkManager = await NetworkManager.create({
+    dataRoot,
+    execRoot: options.execRoot,
+    logger: logger.child({ component: 'network' }),
+    containers: async () => (await holder.containers?.list({ all: true })) ?? [],
+    ...(options.proxyBinary && existsSync(options.proxyBinary) ? { proxyBinary: options.proxyBinary } : {}),
+  }).catch((err: unknown) => {
+    // Without iptables or CAP_NET_ADMIN the engine still runs containers, with loopback only.
+    logger.warn('networking is off: containers get loopback only', { error: err instanceof Error ? err.message : String(err) });
+    return String(err instanceof Error ? err.message : err);
+  });
+  const networks = typeof networkManager === 'string' ? unavailableNetworks(networkManager) : networkManager;
   const stepImages = new StepImages();
   const agentBundle = new AgentBundle(path.join(dataRoot, 'agent'), options.agentSources);
   const containers = new ContainerManager({
@@ -120,6 +137,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events,
     logger: logger.child({ component: 'containers' }),
     mounts: new ContainerMounts(volumes, logger.child({ component: 'mounts' })),
+    ...(typeof networkManager === 'string' ? {} : { network: networkManager }),
     // Debian's static tini reaps zombies as PID 1 for `init: true` containers.
     ...(existsSync(TINI) ? { initBinary: TINI } : {}),
   });
@@ -140,7 +158,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     registryCredentials,
     registryLogin: (host, creds, o) => registry.transport.login(host, creds, o),
     snapshotter,
-    dispose: () => manager.dispose(),
+    networks,
+    dispose: async () => {
+      manager.dispose();
+      if (typeof networkManager === 'string') return;
+      await networkManager.dispose().then(
+        () => logger.info('published ports closed; our iptables chains and idle bridges removed'),
+        (err: unknown) => logger.warn('cannot clean up networking', { error: String(err) }),
+      );
+    },
     counts: async () => {
       const all = await manager.list({ all: true });
       return { containers: { total: all.length, running: all.filter((c) => c.state.status === 'running').length }, images: (await images.list()).length };

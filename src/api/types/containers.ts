@@ -2,6 +2,7 @@
  * Containers: what a create request carries, what the engine records, and
  * the verbs. A state machine (state.ts) guards every verb.
  */
+import type { ContainerNetwork, PortBindingRequest } from './networks';
 import type { Digest } from './oci';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -75,8 +76,20 @@ export interface ContainerCreateRequest {
   readonly readonlyRootfs?: boolean;
   readonly mounts?: readonly MountRequest[];
   readonly resources?: ResourceLimits;
-  /** "none" | "host" | "bridge" | a network name (bridge networking: issue #5). */
+  /** "bridge" (default), "host", "none", "container:<id or name>", or a user-defined network's name. */
   readonly networkMode?: string;
+  /** Extra names on the network of networkMode (user-defined networks). */
+  readonly networkAliases?: readonly string[];
+  /** More networks to join at create besides networkMode's (bridge modes only), with their aliases. */
+  readonly extraNetworks?: readonly { readonly name: string; readonly aliases?: readonly string[] }[];
+  /** /etc/hosts lines "name:ip" (`--add-host`); the ip "host-gateway" is the network's gateway. */
+  readonly extraHosts?: readonly string[];
+  /** Published ports (`-p`). */
+  readonly ports?: readonly PortBindingRequest[];
+  /** Publish every exposed port on a free host port (`-P`). */
+  readonly publishAll?: boolean;
+  /** Exposed ports besides the image's ("80/tcp"). */
+  readonly exposedPorts?: readonly string[];
   readonly autoRemove?: boolean;
   readonly stopSignal?: string;
   /** Seconds before SIGKILL on stop (default 10). */
@@ -116,6 +129,8 @@ export interface ContainerRecord {
   readonly runtime?: 'runc' | 'crun';
   /** The mounts as resolved at create (volume names and host paths). */
   readonly mounts?: readonly MountPoint[];
+  /** Network mode, endpoints and ports (absent: records from before networking). */
+  readonly network?: ContainerNetwork;
 }
 
 export interface ExecRequest {

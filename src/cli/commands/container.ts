@@ -3,6 +3,7 @@
  * engine, through the native API (the dev-container verbs are `berth up`,
  * `berth stop`, ...).
  */
+import { parsePublish } from '../../api/port-spec';
 import { BerthError } from '../../common/errors';
 import { stringList, stringOption, type Command, type CommandContext, type ParsedOptions } from '../command';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
@@ -17,10 +18,13 @@ const one = (args: readonly string[], what: string): string => {
 
 const run: Verb = async (values, args, ctx) => {
   const [image, ...cmd] = args;
-  if (!image) throw new BerthError('invalid_argument', 'usage: berth container run [--name N] [--env K=V] [--rm] [--detach] IMAGE [CMD...]');
+  if (!image) throw new BerthError('invalid_argument', 'usage: berth container run [--name N] [--env K=V] [-p [IP:]HOST:CONTAINER[/udp]] [--network NET] [--rm] [--detach] IMAGE [CMD...]');
   const client = engineClient(values, ctx.env);
   const name = stringOption(values, 'name');
   const user = stringOption(values, 'user');
+  const network = stringOption(values, 'network');
+  const ports = stringList(values, 'publish').flatMap(parsePublish);
+  const aliases = stringList(values, 'network-alias');
   const { id } = await client.call('containerCreate', {
     body: {
       image,
@@ -28,6 +32,10 @@ const run: Verb = async (values, args, ctx) => {
       ...(name ? { name } : {}),
       ...(user ? { user } : {}),
       ...(values['agent'] === true ? { agent: true } : {}),
+      ...(network ? { networkMode: network } : {}),
+      ...(aliases.length ? { networkAliases: aliases } : {}),
+      ...(ports.length ? { ports } : {}),
+      ...(values['publish-all'] === true ? { publishAll: true } : {}),
       env: stringList(values, 'env'),
       labels: Object.fromEntries(stringList(values, 'label').map((l) => [l.split('=')[0] ?? l, l.split('=').slice(1).join('=')])),
     },
@@ -99,6 +107,10 @@ export const containerCommand: Command = {
     label: { type: 'string', multiple: true, short: 'l', valueName: 'K=V', description: 'Label (run).' },
     user: { type: 'string', short: 'u', valueName: 'USER[:GROUP]', description: 'User to run as (run).' },
     rm: { type: 'boolean', description: 'Remove the container when it exits (run).' },
+    publish: { type: 'string', multiple: true, short: 'p', valueName: '[IP:]HOST:CONTAINER[/udp]', description: 'Publish a port; HOST may be a range or empty for a free port (run).' },
+    'publish-all': { type: 'boolean', short: 'P', description: 'Publish every exposed port on a free host port (run).' },
+    network: { type: 'string', valueName: 'NET', description: 'bridge (default), host, none, container:NAME or a network name (run).' },
+    'network-alias': { type: 'string', multiple: true, valueName: 'ALIAS', description: 'Extra name on the network (run).' },
     detach: { type: 'boolean', short: 'd', description: 'Start and return its id (run).' },
     all: { type: 'boolean', short: 'a', description: 'Include stopped containers (ps).' },
     follow: { type: 'boolean', short: 'f', description: 'Follow the log (logs).' },

@@ -11,6 +11,7 @@ import type { Logger } from '../../common/log';
 import type { OciRuntime } from '../oci/runtime';
 import type { ExitStatus } from '../shim/protocol';
 import type { MountSpec } from '../snapshots/types';
+import type { ContainerNetworking } from '../network/container-networking';
 import type { MountResolver } from '../volumes/container-mounts';
 import type { EventBus } from './events';
 import type { KeyedMutex } from './keyed-mutex';
@@ -54,6 +55,8 @@ export interface ContainerManagerOptions {
   readonly agentBundle?: (options?: { signal?: AbortSignal }) => Promise<string>;
   /** Binds, tmpfs and volumes; default: binds and tmpfs only. */
   readonly mounts?: MountResolver;
+  /** Bridge networks, ports, etc files; default: a runtime-made network namespace with loopback only (or the host's). */
+  readonly network?: ContainerNetworking;
 }
 
 export interface ContainerPaths {

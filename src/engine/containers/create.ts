@@ -12,6 +12,7 @@ import { capabilitiesFromMask } from '../oci/capabilities';
 import { buildRuntimeSpec, type OciMount } from '../oci/spec';
 import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';
+import type { NetworkPlan } from '../network/container-networking';
 import { ContainerMounts, type ResolvedMounts } from '../volumes/container-mounts';
 import { containerPaths, eventAttributes, nowIso, snapshotKey, type ManagerContext } from './context';
 
@@ -43,6 +44,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
   const paths = containerPaths(ctx.options, id);
   let prepared = false;
   let resolved: ResolvedMounts | undefined;
+  let network: NetworkPlan | undefined;
   try {
     if (Buffer.byteLength(paths.attachSocket) > 107) throw new BerthError('invalid_argument', `exec root ${ctx.options.execRoot} is too long for unix sockets`);
     await mkdir(paths.rootfs, { recursive: true, mode: 0o700 });
@@ -55,6 +57,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
     const hostname = request.hostname ?? id.slice(0, 12);
     const stored: ContainerCreateRequest = { ...request, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM' };
     const nofileLimit = await nofileHardLimit();
+    network = await ctx.options.network?.plan({ id, name, dir: paths.dir, request: stored, hostname, ...(image.config.ExposedPorts ? { imageExposedPorts: image.config.ExposedPorts } : {}) }, options);
     const spec = buildRuntimeSpec({
       id,
       request: stored,
@@ -64,7 +67,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       hostname,
       cgroupsPath: `/berth/${id}`,
       mounts: [...resolved.oci, ...(request.agent ? [await agentMount(ctx, options)] : [])],
-      ...(request.networkMode === 'host' ? { netns: 'host' } : {}),
+      ...(network ? { netns: network.netns, etcFiles: network.etcFiles } : request.networkMode === 'host' ? { netns: 'host' } : {}),
       ...(nofileLimit ? { nofileLimit } : {}),
       ...(ctx.options.initBinary ? { initBinary: ctx.options.initBinary } : {}),
       availableCapabilities: await engineCapabilities(),
@@ -85,6 +88,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       restartCount: 0,
       runtime: ctx.options.runtime.name,
       mounts: resolved.points,
+      ...(network ? { network: network.network } : {}),
     };
     await ctx.store.save(record);
     resolved.done();
@@ -93,6 +97,7 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
   } catch (err) {
     ctx.store.releaseName(name);
     await resolved?.rollback();
+    if (network) await ctx.options.network?.release(id, network.network).catch(() => undefined);
     await unmount(paths.rootfs).catch(() => undefined);
     if (prepared) await ctx.options.snapshotter.remove(snapshotKey(id)).catch(() => undefined);
     await rm(paths.dir, { recursive: true, force: true });

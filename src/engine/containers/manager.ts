@@ -14,6 +14,7 @@ import { BerthError } from '../../common/errors';
 import { archiveFromContainer, extractToContainer, statInContainer, type PathStat } from './archive';
 import { directorySize } from '../disk-usage';
 import { containerPaths, eventAttributes, isActive, snapshotKey, type ContainerManagerOptions, type ManagerContext } from './context';
+import { connectLocked, disconnectLocked } from './connect';
 import { createContainer } from './create';
 import { attachContainer, execInContainer, resizeContainer, type ExecOptions, type ExecSession } from './exec';
 import { KeyedMutex } from './keyed-mutex';
@@ -83,7 +84,14 @@ export class ContainerManager implements ContainerService {
   }
 
   async start(idOrName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.locked(idOrName, (r) => startLocked(this.ctx, r, options));
+    try {
+      await this.locked(idOrName, (r) => startLocked(this.ctx, r, options));
+    } catch (err) {
+      // Docker: an auto-remove container that cannot start is removed (`docker run --rm` waits for that).
+      const r = this.ctx.store.all().find((c) => c.id === idOrName || c.name === idOrName.replace(/^\//, '') || c.id.startsWith(idOrName));
+      if (r?.request.autoRemove && r.state.status !== 'running') await this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   async stop(idOrName: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
@@ -105,6 +113,15 @@ export class ContainerManager implements ContainerService {
 
   async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.locked(idOrName, (r) => removeLocked(this.ctx, r, options));
+  }
+
+  /** Joins a network (plugged in at once when running). */
+  async connect(idOrName: string, network: string, options: { aliases?: readonly string[]; signal?: AbortSignal } = {}): Promise<void> {
+    return this.locked(idOrName, (r) => connectLocked(this.ctx, r, network, options));
+  }
+
+  async disconnect(idOrName: string, network: string): Promise<void> {
+    return this.locked(idOrName, (r) => disconnectLocked(this.ctx, r, network));
   }
 
   async wait(idOrName: string, options: { signal?: AbortSignal } = {}): Promise<{ exitCode: number }> {

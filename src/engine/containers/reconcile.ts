@@ -49,7 +49,7 @@ async function reconcileOne(ctx: ManagerContext, record: ContainerRecord): Promi
   const state = await runtimeOf(ctx, record).state(record.id).catch(() => undefined);
   if (state && state.status !== 'stopped') await runtimeOf(ctx, record).kill(record.id, 'KILL', { all: true }).catch(() => undefined);
   await runtimeOf(ctx, record).delete(record.id, { force: true }).catch(() => undefined);
-  await ctx.store.save(withState(record, { status: 'exited', exitCode: 255, pid: 0, finishedAt: new Date().toISOString(), error: 'the container supervisor (berth-shim) disappeared; exit status unknown' }));
+  await ctx.store.save(withState(record.network ? { ...record, network: { ...record.network, boundPorts: [] } } : record, { status: 'exited', exitCode: 255, pid: 0, finishedAt: new Date().toISOString(), error: 'the container supervisor (berth-shim) disappeared; exit status unknown' }));
   log.warn('container supervisor disappeared; marked exited');
   return 'lost';
 }
@@ -68,6 +68,7 @@ export async function reconcile(ctx: ManagerContext): Promise<ReconcileSummary> 
       }),
     ),
   );
+  await ctx.options.network?.reconcile().catch((err: unknown) => ctx.options.logger.warn('cannot reconcile networking', { error: String(err) }));
   const { running, exited, lost, removed } = counts;
   return { running, exited, lost, removed };
 }

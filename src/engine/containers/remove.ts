@@ -33,6 +33,12 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   await Promise.all([rm(paths.attachSocket, { force: true }), rm(paths.consoleSocket, { force: true })]);
   await ctx.store.delete(record.id);
   try {
+    await ctx.options.network?.release(record.id, current.network);
+    await ctx.options.network?.changed();
+  } catch (err) {
+    ctx.options.logger.warn('cannot release the container network', { id: record.id, error: String(err) });
+  }
+  try {
     await ctx.options.mounts?.removed(current, { removeVolumes: options.volumes === true });
   } finally {
     ctx.options.events.emit({ type: 'container', action: 'destroy', id: record.id, attributes: eventAttributes(record) });

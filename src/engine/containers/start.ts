@@ -31,7 +31,11 @@ export async function startLocked(ctx: ManagerContext, record: ContainerRecord, 
   const tty = record.request.tty === true;
   const startedAt = nowIso();
   let pid: number;
+  let network = record.network;
   try {
+    network = (await ctx.options.network?.up(record, options)) ?? network;
+    // Peers and the container's own /etc/hosts, before its process runs.
+    await ctx.options.network?.changed({ ...record, ...(network ? { network } : {}) });
     ({ pid } = await launchShim(
       {
         shim: ctx.options.shim,
@@ -49,12 +53,14 @@ export async function startLocked(ctx: ManagerContext, record: ContainerRecord, 
       options,
     ));
   } catch (err) {
+    await ctx.options.network?.down(record).catch(() => undefined);
+    await ctx.options.network?.changed().catch(() => undefined);
     const message = err instanceof Error ? err.message : String(err);
     const exitCode = /not found|no such file/i.test(message) ? 127 : /permission denied/i.test(message) ? 126 : 128;
     await ctx.store.save(withState(record, { status: record.state.status === 'created' ? 'created' : 'exited', exitCode, error: message, pid: 0 }));
     throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'failed_precondition', `cannot start container ${record.name}: ${message}`, { cause: err });
   }
-  const running = withState(record, { status: 'running', pid, startedAt, finishedAt: '', exitCode: 0, error: '', oomKilled: false });
+  const running = withState({ ...record, ...(network ? { network } : {}) }, { status: 'running', pid, startedAt, finishedAt: '', exitCode: 0, error: '', oomKilled: false });
   await ctx.store.save(running);
   monitor(ctx, record.id, startedAt);
   ctx.options.events.emit({ type: 'container', action: 'start', id: record.id, attributes: eventAttributes(record) });

@@ -5,6 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { readExit, type ExitStatus } from '../shim/protocol';
 import { containerPaths, eventAttributes, isActive, withState, type ManagerContext } from './context';
@@ -74,10 +75,21 @@ export function monitor(ctx: ManagerContext, id: string, startedAt: string): voi
 export async function recordExit(ctx: ManagerContext, id: string, startedAt: string, exit: ExitStatus): Promise<void> {
   const record = ctx.store.get(id);
   if (!record || !isActive(record) || record.state.startedAt !== startedAt) return;
-  const updated = withState(record, { status: 'exited', exitCode: exit.exitCode, pid: 0, finishedAt: exit.finishedAt });
+  const updated = withState(record.network ? { ...record, network: { ...record.network, boundPorts: [] } } : record, { status: 'exited', exitCode: exit.exitCode, pid: 0, finishedAt: exit.finishedAt });
   await ctx.store.save(updated);
+  await networkDown(ctx, record);
   ctx.options.events.emit({ type: 'container', action: 'die', id, attributes: eventAttributes(record, { exitCode: String(exit.exitCode) }) });
   ctx.options.logger.debug('container exited', { id, exitCode: exit.exitCode });
+}
+
+/** Takes the container's network down after its exit, and tells its peers. */
+export async function networkDown(ctx: ManagerContext, record: ContainerRecord): Promise<void> {
+  try {
+    await ctx.options.network?.down(record);
+    await ctx.options.network?.changed();
+  } catch (err) {
+    ctx.options.logger.warn('cannot take the container network down', { id: record.id, error: String(err) });
+  }
 }
 
 /** Waits until the container is not running and answers its exit code. */

@@ -180,7 +180,21 @@ test('extra mounts and /etc files: replace defaults at the same place, parents f
   assert.deepEqual(s.mounts.find((m) => m.destination === '/etc/hosts'), { destination: '/etc/hosts', type: 'bind', source: '/b/hosts', options: ['rbind', 'rprivate', 'ro'] });
   assert.ok(build({}, { etcFiles: { hosts: '/b/hosts' } }).mounts.find((m) => m.destination === '/etc/hosts')?.options.includes('rw'));
   assert.throws(() => build({}, { mounts: [{ destination: 'rel', type: 'bind', source: '/x', options: [] }] }), invalid(/absolute/));
-  assert.throws(() => build({}, { etcFiles: { hosts: '/b/hosts' }, mounts: [{ destination: '/etc/hosts', type: 'bind', source: '/x', options: [] }] }), invalid(/duplicate/));
+  // Docker: the user's mount at /etc/hosts replaces the engine's; one over /etc keeps the engine's files out of it.
+  const own = build({}, { etcFiles: { hosts: '/b/hosts', hostname: '/b/hostname' }, mounts: [{ destination: '/etc/hosts', type: 'bind', source: '/x', options: [] }] });
+  assert.deepEqual(
+    own.mounts.filter((m) => m.destination.startsWith('/etc/')).map((m) => [m.destination, m.source]),
+    [
+      ['/etc/hostname', '/b/hostname'],
+      ['/etc/hosts', '/x'],
+    ],
+  );
+  const overEtc = build({}, { etcFiles: { hosts: '/b/hosts', resolvConf: '/b/resolv.conf' }, mounts: [{ destination: '/etc/', type: 'bind', source: '/v', options: [] }] });
+  assert.deepEqual(
+    overEtc.mounts.filter((m) => m.destination.startsWith('/etc')).map((m) => m.source),
+    ['/v'],
+  );
+  assert.throws(() => build({}, { mounts: [{ destination: '/data', type: 'bind', source: '/x', options: [] }, { destination: '/data', type: 'bind', source: '/y', options: [] }] }), invalid(/duplicate/));
 });
 
 test('--init: the init binary read-only at /sbin/berth-init, running the command after "--"', () => {

@@ -131,7 +131,9 @@ function mounts(input: RuntimeSpecInput, privileged: boolean, writableCgroups: b
     ['/etc/hostname', input.etcFiles?.hostname],
     ['/etc/hosts', input.etcFiles?.hosts],
   ];
-  for (const [destination, source] of etc) if (source) extra.push({ destination, type: 'bind', source, options: etcOptions });
+  // A user mount at one of these files, or over a directory above it (a volume at /etc), wins: nothing is bound into it.
+  const covered = (d: string): boolean => (input.mounts ?? []).some((m) => d === m.destination || d.startsWith(`${m.destination.replace(/\/+$/, '')}/`));
+  for (const [destination, source] of etc) if (source && !covered(destination)) extra.push({ destination, type: 'bind', source, options: etcOptions });
   for (const m of input.mounts ?? []) {
     if (!m.destination.startsWith('/')) throw new BerthError('invalid_argument', `mount destination ${m.destination} must be an absolute path`);
     if (extra.some((e) => e.destination === m.destination)) throw new BerthError('invalid_argument', `duplicate mount point: ${m.destination}`);

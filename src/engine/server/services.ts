@@ -14,6 +14,7 @@ import type { ContainerStats } from '../containers/stats';
 import type { RequestCredentials } from '../registry/request-credentials';
 import type { ProcessTable } from '../containers/top';
 import type { ImageStore } from '../../api/types/images';
+import type { NetworkCreateRequest, NetworkRecord } from '../../api/types/networks';
 import type { VolumeCreateRequest, VolumeListFilters, VolumePruneFilters, VolumePruneResult, VolumeRecord } from '../../api/types/volumes';
 
 export interface ContainerService {
@@ -43,6 +44,16 @@ export interface ContainerService {
   archive(id: string, containerPath: string, options?: { signal?: AbortSignal }): Promise<{ stat: PathStat; tar: Readable }>;
   /** and a tar stream extracted into it (a directory); owners from the archive with `copyOwners`, else root. */
   extractArchive(id: string, containerPath: string, tar: Readable, options?: { copyOwners?: boolean; signal?: AbortSignal }): Promise<void>;
+  connect(id: string, network: string, options?: { aliases?: readonly string[]; signal?: AbortSignal }): Promise<void>;
+  disconnect(id: string, network: string): Promise<void>;
+}
+
+export interface NetworkService {
+  createNetwork(request: NetworkCreateRequest): Promise<NetworkRecord>;
+  listNetworks(): Promise<readonly NetworkRecord[]>;
+  inspectNetwork(idOrName: string): Promise<NetworkRecord>;
+  /** Refused (conflict) while a container has an endpoint on it; the default network cannot go. */
+  removeNetwork(idOrName: string): Promise<void>;
 }
 
 export interface VolumeService {
@@ -81,6 +92,7 @@ export interface EngineServices {
   readonly registryCredentials?: { run<T>(credentials: RequestCredentials, fn: () => Promise<T>): Promise<T> };
   /** Checks registry credentials (`docker login`). */
   readonly registryLogin?: (host: string, credentials: { username: string; password: string }, options?: { signal?: AbortSignal }) => Promise<void>;
+  readonly networks: NetworkService;
   /** Absent where the engine has no builder. */
   readonly builder?: BuildService;
 }

@@ -13,6 +13,7 @@ import { parseFilters } from '../container-handlers';
 import { containerInspect, containerSummary, createRequestFromDocker, dockerProgress, imageInspect, imageSummary, type DockerCreateBody } from './translate';
 import { frame } from './frames';
 import { hijack, send, truthy } from './respond';
+import { networkRoutes } from './network-routes';
 import { buildRoutes } from './build-routes';
 import { volumeRoutes } from './volume-routes';
 import { ExecRegistry } from './exec-registry';
@@ -287,6 +288,7 @@ export function dockerRoutes(services: EngineServices, info: { version: string; 
     ...eventRoutes(services.events),
     ...systemRoutes(services),
     ...authRoutes(services),
+    ...networkRoutes(services.networks, containers),
     ...buildRoutes(services.builder),
   ];
 }

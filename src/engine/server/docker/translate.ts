@@ -6,8 +6,9 @@ import type { ContainerCreateRequest, ContainerRecord } from '../../../api/types
 import type { ImageRecord, PullProgress } from '../../../api/types/images';
 import { BerthError } from '../../../common/errors';
 import { dockerMountPoint, dockerMounts, type DockerMount } from './mounts';
+import { dockerNetworkSettings, dockerSummaryPorts, networkFieldsFromDocker, type DockerNetworkingBody } from './network-translate';
 
-export interface DockerCreateBody {
+export interface DockerCreateBody extends DockerNetworkingBody {
   Image?: string;
   Cmd?: string[] | string | null;
   Entrypoint?: string[] | string | null;
@@ -37,7 +38,7 @@ export interface DockerCreateBody {
     PidsLimit?: number | null;
     NetworkMode?: string;
     ReadonlyRootfs?: boolean;
-  };
+  } & DockerNetworkingBody['HostConfig'];
 }
 
 const asArray = (v: string[] | string | null | undefined): string[] | null | undefined => (typeof v === 'string' ? [v] : v);
@@ -74,7 +75,7 @@ export function createRequestFromDocker(body: DockerCreateBody, name: string | u
     readonlyRootfs: hc.ReadonlyRootfs === true,
     mounts,
     resources,
-    networkMode: hc.NetworkMode && hc.NetworkMode !== 'default' ? hc.NetworkMode : 'bridge',
+    ...networkFieldsFromDocker(body),
     autoRemove: hc.AutoRemove === true,
     ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
     ...(body.StopTimeout !== undefined ? { stopTimeout: body.StopTimeout } : {}),
@@ -94,12 +95,22 @@ export function containerSummary(c: ContainerRecord): Record<string, unknown> {
     Created: Math.floor(Date.parse(c.created) / 1000),
     State: c.state.status,
     Status: `${STATUS_TEXT[c.state.status] ?? c.state.status}${exited}`,
-    Ports: [],
+    Ports: dockerSummaryPorts(c),
     Labels: c.request.labels ?? {},
     Mounts: (c.mounts ?? []).map(dockerMountPoint),
     HostConfig: { NetworkMode: c.request.networkMode ?? 'bridge' },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: (dockerNetworkSettings(c)['Networks'] as Record<string, unknown> | undefined) ?? {} },
   };
+}
+
+function portBindings(ports: NonNullable<ContainerRecord['request']['ports']>): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of ports) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    const host = p.hostPort === 0 ? '' : p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : String(p.hostPort);
+    out[key] = [...(out[key] ?? []), { HostIp: p.hostIp, HostPort: host }];
+  }
+  return out;
 }
 
 export function containerInspect(c: ContainerRecord): Record<string, unknown> {
@@ -136,6 +147,8 @@ export function containerInspect(c: ContainerRecord): Record<string, unknown> {
       SecurityOpt: r.securityOpt ?? null,
       Init: r.init === true,
       NetworkMode: r.networkMode ?? 'bridge',
+      PortBindings: portBindings(r.ports ?? []),
+      PublishAllPorts: r.publishAll === true,
       Memory: r.resources?.memory ?? 0,
       NanoCpus: r.resources?.nanoCpus ?? 0,
       PidsLimit: r.resources?.pidsLimit ?? null,
@@ -157,7 +170,7 @@ export function containerInspect(c: ContainerRecord): Record<string, unknown> {
       AttachStdout: true,
       AttachStderr: true,
     },
-    NetworkSettings: { Ports: {}, Networks: {}, IPAddress: '' },
+    NetworkSettings: dockerNetworkSettings(c),
   };
 }
 
