@@ -4,6 +4,7 @@
 // same image (busybox from the local test registry, already pulled into both engines):
 //   - new container: no container for the workspace yet (removed before each run, not timed)
 //   - existing container: running already, `up` finds it and runs postAttach only
+// and the reference CLI on berthd's Docker API vs on dockerd (the engines compared under the same client).
 // Each `up` runs a postCreateCommand and a postAttachCommand, so both tools exec into the container.
 // Needs root and a build (./scripts/setup && npx tsc -p tsconfig.json). Usage: node bench/up.mjs [--runs 5]
 import { spawnSync } from 'node:child_process';
@@ -52,9 +53,16 @@ try {
   };
   const wsBerth = workspace('berth');
   const wsRef = workspace('reference');
+  const wsRefBerth = workspace('reference-on-berth');
+  const berthDocker = `unix://${path.join(dir, 'run', 'docker.sock')}`;
   const berthUp = () => run([process.execPath, berthJs, 'up', '--workspace-folder', wsBerth, '--socket', socket]);
   const berthDown = () => run([process.execPath, berthJs, 'down', '--workspace-folder', wsBerth, '--socket', socket]);
   const refUp = () => run([reference, 'up', '--workspace-folder', wsRef, '--docker-path', 'docker'], { DOCKER_HOST: dockerHost });
+  const refBerthUp = () => run([reference, 'up', '--workspace-folder', wsRefBerth, '--docker-path', 'docker'], { DOCKER_HOST: berthDocker });
+  const refBerthDown = () => {
+    const ids = run(['docker', 'ps', '-aq', '--filter', `label=devcontainer.local_folder=${wsRefBerth}`], { DOCKER_HOST: berthDocker }).stdout.split('\n').filter(Boolean);
+    if (ids.length) run(['docker', 'rm', '-f', ...ids], { DOCKER_HOST: berthDocker });
+  };
   const refDown = () => {
     const ids = run(['docker', 'ps', '-aq', '--filter', `label=devcontainer.local_folder=${wsRef}`], { DOCKER_HOST: dockerHost }).stdout.split('\n').filter(Boolean);
     if (ids.length) run(['docker', 'rm', '-f', ...ids], { DOCKER_HOST: dockerHost });
@@ -64,7 +72,9 @@ try {
   berthDown();
   refUp();
   refDown();
-  const res = { berthNew: [], refNew: [], berthExisting: [], refExisting: [] };
+  refBerthUp();
+  refBerthDown();
+  const res = { berthNew: [], refNew: [], berthExisting: [], refExisting: [], refBerthNew: [], refBerthExisting: [] };
   for (let i = 0; i < runs; i++) {
     res.berthNew.push(berthUp().ms);
     res.berthExisting.push(berthUp().ms);
@@ -72,11 +82,17 @@ try {
     res.refNew.push(refUp().ms);
     res.refExisting.push(refUp().ms);
     refDown();
+    res.refBerthNew.push(refBerthUp().ms);
+    res.refBerthExisting.push(refBerthUp().ms);
+    refBerthDown();
   }
   const f = (ms) => `${ms.toFixed(0)} ms`;
   console.log(`up of an image-based devcontainer.json (busybox, postCreate + postAttach), median of ${runs}, interleaved:`);
   console.log(`  new container:      berth ${f(median(res.berthNew))}  reference ${f(median(res.refNew))}  -> berth is ${(median(res.refNew) / median(res.berthNew)).toFixed(2)}x faster (target >= 4x, < 500 ms)`);
   console.log(`  existing container: berth ${f(median(res.berthExisting))}  reference ${f(median(res.refExisting))}  -> berth is ${(median(res.refExisting) / median(res.berthExisting)).toFixed(2)}x faster`);
+  console.log('the reference CLI itself on both engines (same client):');
+  console.log(`  new container:      on berthd ${f(median(res.refBerthNew))}  on dockerd ${f(median(res.refNew))}  -> ${(median(res.refNew) / median(res.refBerthNew)).toFixed(2)}x`);
+  console.log(`  existing container: on berthd ${f(median(res.refBerthExisting))}  on dockerd ${f(median(res.refExisting))}  -> ${(median(res.refExisting) / median(res.refBerthExisting)).toFixed(2)}x`);
 } finally {
   spawnSync(process.execPath, [berthJs, 'engine', 'stop', '--socket', socket]);
   if (dockerHost) spawnSync('bash', [path.join(anchors, 'dockerd.sh'), 'stop']);
