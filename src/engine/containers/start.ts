@@ -9,7 +9,7 @@ import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { launchShim } from '../shim/launch';
 import { mountAll } from '../snapshots/mount';
-import { containerPaths, eventAttributes, nowIso, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
+import { containerPaths, eventAttributes, isActive, nowIso, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
 import { assertCanStart } from './state';
 import { monitor } from './wait';
 
@@ -23,6 +23,8 @@ export async function ensureRootfs(ctx: ManagerContext, id: string, options: { s
 
 export async function startLocked(ctx: ManagerContext, record: ContainerRecord, options: { signal?: AbortSignal } = {}): Promise<ContainerRecord> {
   assertCanStart(record);
+  // An exit recorded a moment ago may still be taking the network down (the same netns path): let it finish first.
+  if (!isActive(record)) await ctx.exits.get(record.id)?.catch(() => undefined);
   const paths = containerPaths(ctx.options, record.id);
   await Promise.all([rm(paths.exitFile, { force: true }), rm(paths.pidFile, { force: true })]);
   // A runtime state left by a run whose shim died.
