@@ -1,0 +1,178 @@
+/**
+ * Parity of `berth up` with the reference `devcontainer up` (@devcontainers/cli,
+ * on berthd's Docker API): the same configuration in two twin workspace
+ * folders, then compared: the result's remoteUser and remoteWorkspaceFolder,
+ * the environment commands see (containerEnv, remoteEnv), the workspace
+ * mount, the labels (id labels and the devcontainer.metadata entries) and
+ * which lifecycle hooks ran, in which order. Skipped, saying why, only when
+ * the reference CLI cannot be installed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { runBerth, singleJson } from './support/cli';
+import { startRegistry, type Registry } from './support/registry';
+import { repoRoot } from './support/repo';
+import { ensureTestImages } from './support/test-images';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let registry: Registry | undefined;
+let dir = '';
+let socket = '';
+let image = '';
+let reference: string | undefined;
+let whyMissing = '';
+
+const dockerHost = (): string => `unix://${path.join(dir, 'run', 'docker.sock')}`;
+
+function run(file: string, args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(file, [...args], { env: { ...process.env, DOCKER_HOST: dockerHost() }, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(new Error(`cannot run ${file}: ${err.message}`));
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+async function findReference(): Promise<{ bin?: string; why?: string }> {
+  const fromEnv = process.env['BERTH_REFERENCE_CLI'];
+  if (fromEnv) return { bin: fromEnv };
+  const candidates = [path.join(repoRoot(), '..', 'shared'), path.join(repoRoot(), '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'reference-cli.sh'));
+  const script = candidates.find((c) => existsSync(c));
+  if (!script) return { why: `none of ${candidates.join(', ')} exists and BERTH_REFERENCE_CLI is not set` };
+  const r = await run('bash', [script]);
+  const bin = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !(await access(bin, constants.X_OK).then(() => true, () => false))) return { why: `${script} could not install @devcontainers/cli: ${r.stderr.trim().slice(-500)}` };
+  return { bin };
+}
+
+function lastJson(r: Run): Record<string, unknown> {
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`no JSON result (exit ${r.code}): ${r.stdout}\n${r.stderr.slice(-3000)}`);
+  }
+}
+
+before(async () => {
+  const found = await findReference();
+  reference = found.bin;
+  whyMissing = found.why ?? '';
+  if (!reference) return;
+  registry = await startRegistry();
+  image = (await ensureTestImages(registry)).latest;
+  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-parity-'));
+  socket = path.join(dir, 'run', 'berth.sock');
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+});
+
+after(async () => {
+  if (socket) {
+    const ids = (await run('docker', ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await run('docker', ['rm', '-f', ...ids]);
+    await runBerth(['engine', 'stop', '--socket', socket]);
+  }
+  await registry?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Observed {
+  readonly remoteUser: unknown;
+  readonly remoteWorkspaceFolder: unknown;
+  readonly env: Record<string, string>;
+  readonly hooks: string[];
+  readonly workspaceMount: unknown;
+  readonly labels: string[];
+  readonly metadata: unknown;
+}
+
+async function observe(containerId: string, result: Record<string, unknown>, execOut: string, ws: string): Promise<Observed> {
+  const [hooksText = '', envText = ''] = execOut.split('---\n');
+  const env = Object.fromEntries(
+    envText
+      .split('\n')
+      .filter((l) => /^(FOO|BAR|PROBED)=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const inspect = (JSON.parse((await run('docker', ['inspect', containerId])).stdout) as { Config: { Labels: Record<string, string> }; Mounts: { Type: string; Source: string; Destination: string }[] }[])[0];
+  assert.ok(inspect);
+  const mount = inspect.Mounts.find((m) => m.Destination.startsWith('/workspaces'));
+  const metadata = (JSON.parse(inspect.Config.Labels['devcontainer.metadata'] ?? '[]') as Record<string, unknown>[]).map((e) => ({ ...e }));
+  return {
+    remoteUser: result['remoteUser'],
+    remoteWorkspaceFolder: String(result['remoteWorkspaceFolder']).replace(path.basename(ws), 'WS'),
+    env,
+    hooks: hooksText.trim().split('\n'),
+    workspaceMount: mount ? { type: mount.Type, source: mount.Source === ws, target: mount.Destination.replace(path.basename(ws), 'WS') } : undefined,
+    labels: Object.keys(inspect.Config.Labels).filter((k) => k.startsWith('devcontainer.')).sort(),
+    metadata,
+  };
+}
+
+test('berth up and the reference devcontainer up agree on user, folder, env, mount, labels, metadata and hooks', { timeout: 300_000 }, async (t) => {
+  if (!reference) {
+    t.skip(whyMissing);
+    return;
+  }
+  const config = {
+    image,
+    remoteUser: 'app',
+    containerEnv: { FOO: 'bar' },
+    remoteEnv: { BAR: '${containerEnv:FOO}-remote' },
+    updateRemoteUserUID: false,
+    runArgs: ['--network=none'],
+    onCreateCommand: 'echo onCreate >> /tmp/hooks',
+    updateContentCommand: 'echo updateContent >> /tmp/hooks',
+    postCreateCommand: 'echo "postCreate $(id -un)" >> /tmp/hooks',
+    postStartCommand: 'echo postStart >> /tmp/hooks',
+    postAttachCommand: 'echo postAttach >> /tmp/hooks',
+  };
+  const twin = async (name: string): Promise<string> => {
+    const ws = path.join(dir, name, 'WS-twin');
+    await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+    await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify(config, null, 2));
+    return ws;
+  };
+  const wsBerth = await twin('berth');
+  const wsRef = await twin('reference');
+  const probe = ['sh', '-c', 'cat /tmp/hooks; echo ---; env'];
+
+  const b = await runBerth(['up', '--socket', socket, '--workspace-folder', wsBerth]);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  const bResult = singleJson(b.stdout);
+  const bExec = await runBerth(['exec', '--socket', socket, '--workspace-folder', wsBerth, '--', ...probe]);
+  assert.equal(bExec.code, 0, bExec.stderr);
+
+  const r = await run(reference, ['up', '--workspace-folder', wsRef, '--docker-path', 'docker']);
+  const rResult = lastJson(r);
+  assert.equal(rResult['outcome'], 'success', r.stderr.slice(-3000));
+  const rExec = await run(reference, ['exec', '--workspace-folder', wsRef, '--docker-path', 'docker', ...probe]);
+  assert.equal(rExec.code, 0, rExec.stderr.slice(-2000));
+
+  const ours = await observe(String(bResult['containerId']), bResult, bExec.stdout, wsBerth);
+  const theirs = await observe(String(rResult['containerId']), rResult, rExec.stdout, wsRef);
+  assert.equal(ours.remoteUser, theirs.remoteUser);
+  assert.equal(ours.remoteWorkspaceFolder, theirs.remoteWorkspaceFolder);
+  assert.deepEqual(ours.env, theirs.env);
+  assert.deepEqual(ours.hooks, theirs.hooks);
+  assert.deepEqual(ours.workspaceMount, theirs.workspaceMount);
+  assert.deepEqual(ours.labels, theirs.labels);
+  assert.deepEqual(ours.metadata, theirs.metadata);
+  // And both are what the spec says (so that the comparison compares something).
+  assert.deepEqual(ours.hooks, ['onCreate', 'updateContent', 'postCreate app', 'postStart', 'postAttach']);
+  assert.deepEqual(ours.env, { FOO: 'bar', BAR: 'bar-remote' });
+  assert.deepEqual(ours.workspaceMount, { type: 'bind', source: true, target: '/workspaces/WS' });
+  assert.deepEqual(ours.labels, ['devcontainer.config_file', 'devcontainer.local_folder', 'devcontainer.metadata']);
+  assert.ok(Array.isArray(ours.metadata) && ours.metadata.some((e) => (e as { remoteUser?: string }).remoteUser === 'app'), JSON.stringify(ours.metadata));
+});
