@@ -7,33 +7,28 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../src/api/client';
 import { runChecked } from '../src/common/process/spawn';
 import { runBerth, singleJson } from './support/cli';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import type { TestImages } from './support/test-images';
 
+let fx: EngineFixture | undefined;
 let dir = '';
 let socket = '';
-let registry: Registry;
 let images: TestImages;
 let repo = '';
 
-const berth = (args: readonly string[]): ReturnType<typeof runBerth> => runBerth([args[0] ?? '', '--socket', socket, ...args.slice(1)]);
+const berth = (args: readonly string[]): ReturnType<typeof runBerth> => (fx as EngineFixture).berth(args);
 const git = (cwd: string, ...args: string[]): Promise<unknown> =>
   runChecked(['git', '-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd });
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-clone-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  fx = await startEngineFixture('berth-clone-');
+  ({ dir, socket, images } = fx);
   // A repository whose `dev` branch has the dev container; `main` has none.
   const work = path.join(dir, 'work', 'my-app');
   await mkdir(work, { recursive: true });
@@ -55,13 +50,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (socket) {
-    const list = await berth(['container', 'ps', '--all']);
-    for (const c of (singleJson(list.stdout)['containers'] ?? []) as { id: string }[]) await berth(['container', 'rm', c.id, '--force']);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 test('up --clone: the branch is cloned into a volume at /workspaces, owned by the remote user; it outlives down and is never cloned over', async () => {

@@ -10,14 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { constants, existsSync } from 'node:fs';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth } from './support/cli';
 import { startRegistry, type Registry } from './support/registry';
-import { repoRoot } from './support/repo';
+import { findReferenceCli, lastJsonLine } from './support/reference-cli';
 import { ensureDebianImage } from './support/test-images';
 
 interface Run {
@@ -41,32 +40,8 @@ function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {})
   });
 }
 
-/** The reference CLI's binary, or why it could not be installed. */
-async function findReference(): Promise<{ bin?: string; why?: string }> {
-  const fromEnv = process.env['BERTH_REFERENCE_CLI'];
-  if (fromEnv) return { bin: fromEnv };
-  // ../shared beside the checkout (a worktree may sit one level deeper).
-  const candidates = [path.join(repoRoot(), '..', 'shared'), path.join(repoRoot(), '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'reference-cli.sh'));
-  const script = candidates.find((c) => existsSync(c));
-  if (!script) return { why: `none of ${candidates.join(', ')} exists and BERTH_REFERENCE_CLI is not set` };
-  const r = await run('bash', [script]);
-  const bin = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !(await access(bin, constants.X_OK).then(() => true, () => false))) return { why: `${script} could not install @devcontainers/cli: ${r.stderr.trim().slice(-500)}` };
-  return { bin };
-}
-
-/** The CLI's one JSON result (its last line of stdout). */
-function result(r: Run): Record<string, unknown> {
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`no JSON result (exit ${r.code}): ${r.stdout}\n${r.stderr.slice(-3000)}`);
-  }
-}
-
 before(async () => {
-  const found = await findReference();
+  const found = await findReferenceCli();
   reference = found.bin;
   whyMissing = found.why ?? '';
   if (!reference) return;
@@ -109,7 +84,7 @@ test('the reference devcontainer CLI: up, lifecycle commands, exec, run-user-com
   const dc = reference;
   const common = ['--workspace-folder', workspace, '--docker-path', 'docker'];
   const up = await run(dc, ['up', ...common]);
-  const upResult = result(up);
+  const upResult = lastJsonLine(up);
   assert.equal(upResult['outcome'], 'success', up.stderr.slice(-3000));
   const containerId = String(upResult['containerId']);
   assert.match(containerId, /^[0-9a-f]{64}$/);
@@ -122,11 +97,11 @@ test('the reference devcontainer CLI: up, lifecycle commands, exec, run-user-com
   assert.equal(lifecycle.stdout, 'on-create\npost-create remote\nmounted from the host\n1\ncontainer remote\n');
 
   const again = await run(dc, ['run-user-commands', ...common]);
-  assert.equal(result(again)['outcome'], 'success', again.stderr.slice(-3000));
+  assert.equal(lastJsonLine(again)['outcome'], 'success', again.stderr.slice(-3000));
 
   const second = await run(dc, ['up', ...common]);
-  assert.equal(result(second)['outcome'], 'success', second.stderr.slice(-3000));
-  assert.equal(result(second)['containerId'], containerId, 'up again reuses the running container');
+  assert.equal(lastJsonLine(second)['outcome'], 'success', second.stderr.slice(-3000));
+  assert.equal(lastJsonLine(second)['containerId'], containerId, 'up again reuses the running container');
   // The create-time commands ran once; their markers are in the container.
   const once = await run(dc, ['exec', ...common, 'sh', '-c', 'cat /tmp/on-create']);
   assert.equal(once.stdout, 'on-create\n');
@@ -142,7 +117,7 @@ test('the reference devcontainer CLI: up on a Dockerfile configuration (classic 
   const common = ['--workspace-folder', workspace, '--docker-path', 'docker'];
   // The CLI writes its own Dockerfile outside the context and builds with the classic builder.
   const up = await run(reference, ['up', ...common, '--buildkit', 'never'], { DOCKER_BUILDKIT: '0' });
-  const upResult = result(up);
+  const upResult = lastJsonLine(up);
   assert.equal(upResult['outcome'], 'success', up.stderr.slice(-3000));
   assert.equal(upResult['remoteUser'], 'dev');
   const inside = await run(reference, ['exec', ...common, 'sh', '-c', 'cat /built /tmp/post-create; id -u']);

@@ -8,20 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import type { Registry } from './support/registry';
+import type { TestImages } from './support/test-images';
 
+let fx: EngineFixture | undefined;
 let dir = '';
-let socket = '';
 let registry: Registry;
 let images: TestImages;
 
-const berth = (args: readonly string[]): ReturnType<typeof runBerth> => runBerth([args[0] ?? '', '--socket', socket, ...args.slice(1)]);
+const berth = (args: readonly string[]): ReturnType<typeof runBerth> => (fx as EngineFixture).berth(args);
 
 async function feature(root: string, json: object, install: string): Promise<void> {
   const id = (json as { id: string }).id;
@@ -32,22 +32,12 @@ async function feature(root: string, json: object, install: string): Promise<voi
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-features-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  fx = await startEngineFixture('berth-features-');
+  ({ dir, registry, images } = fx);
 });
 
 after(async () => {
-  if (socket) {
-    const list = await berth(['container', 'ps', '--all']);
-    for (const c of (singleJson(list.stdout)['containers'] ?? []) as { id: string }[]) await berth(['container', 'rm', c.id, '--force']);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 test('features: publish to the registry, then up installs them in order with options, env and hooks, cached the second time', async () => {

@@ -5,20 +5,18 @@
  * Real berthd, builder, runc/crun and registry.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import type { TestImages } from './support/test-images';
 
+let fx: EngineFixture | undefined;
 let dir = '';
-let socket = '';
-let registry: Registry;
 let images: TestImages;
 
-const berth = (args: readonly string[]): ReturnType<typeof runBerth> => runBerth([args[0] ?? '', '--socket', socket, ...args.slice(1)]);
+const berth = (args: readonly string[]): ReturnType<typeof runBerth> => (fx as EngineFixture).berth(args);
 
 async function workspace(name: string, dockerfile: string, config: object): Promise<string> {
   const ws = path.join(dir, name);
@@ -32,22 +30,12 @@ async function workspace(name: string, dockerfile: string, config: object): Prom
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-up-dockerfile-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  fx = await startEngineFixture('berth-up-dockerfile-');
+  ({ dir, images } = fx);
 });
 
 after(async () => {
-  if (socket) {
-    const list = await berth(['container', 'ps', '--all']);
-    for (const c of (singleJson(list.stdout)['containers'] ?? []) as { id: string }[]) await berth(['container', 'rm', c.id, '--force']);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 test('up builds the Dockerfile (args, context, .dockerignore, metadata label), then rebuilds from the cache', async () => {

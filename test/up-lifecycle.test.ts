@@ -7,17 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import type { TestImages } from './support/test-images';
 
+let fx: EngineFixture | undefined;
 let dir = '';
-let socket = '';
-let registry: Registry;
 let images: TestImages;
 
 async function workspace(name: string, config: (ws: string) => object): Promise<string> {
@@ -27,27 +25,15 @@ async function workspace(name: string, config: (ws: string) => object): Promise<
   return ws;
 }
 
-// --socket goes before any `--`, so that it never reaches the command run in the container.
-const berth = (args: readonly string[]): ReturnType<typeof runBerth> => runBerth([args[0] ?? '', '--socket', socket, ...args.slice(1)]);
+const berth = (args: readonly string[]): ReturnType<typeof runBerth> => (fx as EngineFixture).berth(args);
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lifecycle-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal((await berth(['pull', images.latest])).code, 0);
+  fx = await startEngineFixture('berth-lifecycle-', { pull: true });
+  ({ dir, images } = fx);
 });
 
 after(async () => {
-  if (socket) {
-    const list = await berth(['container', 'ps', '--all']);
-    for (const c of (singleJson(list.stdout)['containers'] ?? []) as { id: string }[]) await berth(['container', 'rm', c.id, '--force']);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 test('initializeCommand runs on the host in the workspace folder, each up; a failing one stops up before any container', async () => {

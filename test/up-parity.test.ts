@@ -9,14 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { constants, existsSync } from 'node:fs';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
 import { startRegistry, type Registry } from './support/registry';
-import { repoRoot } from './support/repo';
+import { findReferenceCli, lastJsonLine } from './support/reference-cli';
 import { ensureTestImages } from './support/test-images';
 
 interface Run {
@@ -43,29 +42,8 @@ function run(file: string, args: readonly string[]): Promise<Run> {
   });
 }
 
-async function findReference(): Promise<{ bin?: string; why?: string }> {
-  const fromEnv = process.env['BERTH_REFERENCE_CLI'];
-  if (fromEnv) return { bin: fromEnv };
-  const candidates = [path.join(repoRoot(), '..', 'shared'), path.join(repoRoot(), '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'reference-cli.sh'));
-  const script = candidates.find((c) => existsSync(c));
-  if (!script) return { why: `none of ${candidates.join(', ')} exists and BERTH_REFERENCE_CLI is not set` };
-  const r = await run('bash', [script]);
-  const bin = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !(await access(bin, constants.X_OK).then(() => true, () => false))) return { why: `${script} could not install @devcontainers/cli: ${r.stderr.trim().slice(-500)}` };
-  return { bin };
-}
-
-function lastJson(r: Run): Record<string, unknown> {
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`no JSON result (exit ${r.code}): ${r.stdout}\n${r.stderr.slice(-3000)}`);
-  }
-}
-
 before(async () => {
-  const found = await findReference();
+  const found = await findReferenceCli();
   reference = found.bin;
   whyMissing = found.why ?? '';
   if (!reference) return;
@@ -155,7 +133,7 @@ test('berth up and the reference devcontainer up agree on user, folder, env, mou
   assert.equal(bExec.code, 0, bExec.stderr);
 
   const r = await run(reference, ['up', '--workspace-folder', wsRef, '--docker-path', 'docker']);
-  const rResult = lastJson(r);
+  const rResult = lastJsonLine(r);
   assert.equal(rResult['outcome'], 'success', r.stderr.slice(-3000));
   const rExec = await run(reference, ['exec', '--workspace-folder', wsRef, '--docker-path', 'docker', ...probe]);
   assert.equal(rExec.code, 0, rExec.stderr.slice(-2000));

@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ApiClient } from '../api/client';
-import { errorFromResponse } from '../api/http-errors';
 import type { BuildOptions } from '../api/types/build';
 import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { DevContainerConfig } from '../config/types';
+import { runBuild } from './run-build';
 
 /** Packs a build context: `dir` minus .dockerignore; `keep` always; `extra` adds an outside file under a name. */
 export type ContextPacker = (dir: string, keep: readonly string[], extra?: { name: string; file: string }) => Readable;
@@ -71,14 +71,6 @@ export async function buildDevContainerImage(o: BuildImageOptions): Promise<Buil
   if (cacheFrom && (typeof cacheFrom === 'string' || cacheFrom.length > 0)) o.logger.info(`build.cacheFrom: Berth's own layer cache is used; ${JSON.stringify(cacheFrom)} is not consulted`);
   o.logger.info(`building ${image} from ${path.relative(o.workspaceFolder, dockerfile) || dockerfile}`);
   const body = o.pack(contextDir, [dockerfileName, '.dockerignore'], outside ? { name: OUTSIDE_DOCKERFILE_NAME, file: dockerfile } : undefined);
-  for await (const m of o.api.stream('imageBuild', { query: { options: JSON.stringify(options) }, body, ...(o.signal ? { signal: o.signal } : {}) })) {
-    if ('progress' in m) {
-      const text = m.progress.stream.replace(/\n$/, '');
-      if (text) o.logger.info(text);
-    } else if ('error' in m) {
-      const err = errorFromResponse(500, m.error);
-      throw new BerthError(err.code, `building the dev container image failed: ${err.message}`, { details: m.error.details ?? {} });
-    } else return { image, id: m.result.id, cached: m.result.cached, steps: m.result.steps, layersWritten: m.result.layersWritten };
-  }
-  throw new BerthError('unavailable', 'the engine closed the build without a result');
+  const r = await runBuild(o.api, options, body, { what: 'building the dev container image', onLine: (text) => o.logger.info(text), signal: o.signal });
+  return { image, id: r.id, cached: r.cached, steps: r.steps, layersWritten: r.layersWritten };
 }

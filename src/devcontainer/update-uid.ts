@@ -10,10 +10,9 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApiClient } from '../api/client';
-import { errorFromResponse } from '../api/http-errors';
-import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { ContextPacker } from './build-image';
+import { runBuild } from './run-build';
 
 /** Sets user $1 to UID $2 and GID $3 with awk only (busybox and Debian alike); says what it did. */
 export const UPDATE_UID_SCRIPT = [
@@ -55,16 +54,14 @@ export async function updateRemoteUserUid(o: UpdateUidOptions): Promise<string> 
     const tag = `berth-uid-${createHash('sha256').update(dockerfile).digest('hex').slice(0, 16)}`;
     o.logger.info(`updateRemoteUserUID: ${o.user} gets ${st.uid}:${st.gid}, the owner of ${o.workspaceFolder}`);
     const options = { dockerfile: 'Dockerfile', tags: [tag] };
-    for await (const m of o.api.stream('imageBuild', { query: { options: JSON.stringify(options) }, body: o.pack(context, ['Dockerfile']), ...(o.signal ? { signal: o.signal } : {}) })) {
-      if ('progress' in m) {
-        const text = m.progress.stream.replace(/\n$/, '');
+    await runBuild(o.api, options, o.pack(context, ['Dockerfile']), {
+      what: 'updateRemoteUserUID',
+      onLine: (text) => {
         if (text.startsWith('berth:')) o.logger.info(text);
-      } else if ('error' in m) {
-        const err = errorFromResponse(500, m.error);
-        throw new BerthError(err.code, `updateRemoteUserUID failed: ${err.message}`, { details: m.error.details ?? {} });
-      } else return tag;
-    }
-    throw new BerthError('unavailable', 'the engine closed the UID update build without a result');
+      },
+      signal: o.signal,
+    });
+    return tag;
   } finally {
     await rm(context, { recursive: true, force: true });
   }

@@ -12,11 +12,10 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApiClient } from '../../api/client';
-import { errorFromResponse } from '../../api/http-errors';
-import { BerthError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { IMAGE_METADATA_LABEL, type ImageMetadataEntry } from '../../config/image-metadata';
 import type { ContextPacker } from '../build-image';
+import { runBuild } from '../run-build';
 import { metadataEntry, optionValues } from './feature-json';
 import type { ResolvedFeature } from './resolve';
 
@@ -88,16 +87,8 @@ export async function installFeatures(o: InstallOptions): Promise<FeaturesImage>
     const options = { dockerfile: 'Dockerfile', tags: [image], labels: { [IMAGE_METADATA_LABEL]: JSON.stringify(entries) }, ...(o.noCache ? { noCache: true } : {}) };
     o.logger.info(`installing features: ${o.features.map((f) => f.userId).join(', ')}`);
     const body = o.pack(context, ['Dockerfile']);
-    for await (const m of o.api.stream('imageBuild', { query: { options: JSON.stringify(options) }, body, ...(o.signal ? { signal: o.signal } : {}) })) {
-      if ('progress' in m) {
-        const text = m.progress.stream.replace(/\n$/, '');
-        if (text) o.logger.info(text);
-      } else if ('error' in m) {
-        const err = errorFromResponse(500, m.error);
-        throw new BerthError(err.code, `installing the features failed: ${err.message}`, { details: m.error.details ?? {} });
-      } else return { image, entries, cached: m.result.cached, steps: m.result.steps, layersWritten: m.result.layersWritten };
-    }
-    throw new BerthError('unavailable', 'the engine closed the features build without a result');
+    const r = await runBuild(o.api, options, body, { what: 'installing the features', onLine: (text) => o.logger.info(text), signal: o.signal });
+    return { image, entries, cached: r.cached, steps: r.steps, layersWritten: r.layersWritten };
   } finally {
     await rm(context, { recursive: true, force: true });
   }

@@ -1,0 +1,35 @@
+/**
+ * The reference Dev Containers CLI (@devcontainers/cli) for parity tests:
+ * installed by ../shared/anchors/reference-cli.sh (or BERTH_REFERENCE_CLI),
+ * or the reason it cannot be, so that a test can skip saying why.
+ */
+import { execFile } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from './repo';
+
+export async function findReferenceCli(): Promise<{ bin?: string; why?: string }> {
+  const fromEnv = process.env['BERTH_REFERENCE_CLI'];
+  if (fromEnv) return { bin: fromEnv };
+  // ../shared beside the checkout (a worktree may sit one level deeper).
+  const candidates = [path.join(repoRoot(), '..', 'shared'), path.join(repoRoot(), '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'reference-cli.sh'));
+  const script = candidates.find((c) => existsSync(c));
+  if (!script) return { why: `none of ${candidates.join(', ')} exists and BERTH_REFERENCE_CLI is not set` };
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('bash', [script], { timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+  const bin = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !(await access(bin, constants.X_OK).then(() => true, () => false))) return { why: `${script} could not install @devcontainers/cli: ${r.stderr.trim().slice(-500)}` };
+  return { bin };
+}
+
+/** The CLI's one JSON result: the last line of its stdout. */
+export function lastJsonLine(r: { code: number; stdout: string; stderr: string }): Record<string, unknown> {
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`no JSON result (exit ${r.code}): ${r.stdout}\n${r.stderr.slice(-3000)}`);
+  }
+}
