@@ -27,8 +27,6 @@ export interface RemoteContextOptions {
   readonly configFile?: string;
   readonly idLabels?: Readonly<Record<string, string>>;
   readonly remoteEnv?: readonly string[];
-  /** False: skip the user env probe (for commands that run nothing in the container). */
-  readonly probe?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
@@ -48,5 +46,5 @@ export async function remoteContext(options: RemoteContextOptions): Promise<Remo
   const remoteUser = remoteUserOf(merged, image?.config.config?.User ?? '');
   const remoteWorkspaceFolder = read.workspace.workspaceFolder ?? '/';
   const base = { api, containerId: record.id, user: remoteUser, workingDir: remoteWorkspaceFolder, logger: options.logger, ...s };
-  return { record, merged, remoteUser, remoteWorkspaceFolder, remoteEnv: await remoteEnvironment(base, record, merged, options.remoteEnv, options.probe !== false) };
+  return { record, merged, remoteUser, remoteWorkspaceFolder, remoteEnv: await remoteEnvironment(base, record, merged, options.remoteEnv) };
 }

@@ -57,11 +57,10 @@ export async function remoteEnvironment(
   record: ContainerRecord,
   merged: MergedDevContainerConfig,
   extra: readonly string[] = [],
-  probe = true,
 ): Promise<string[]> {
   const containerEnv = envListToObject([...(record.request.env ?? [])]);
   const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...extra]) }, containerEnv);
-  const probed = !probe ? {} : await probeUserEnv({ ...base, env: [] }, (merged['userEnvProbe'] as UserEnvProbe | undefined) ?? 'loginInteractiveShell');
+  const probed = await probeUserEnv({ ...base, env: [] }, (merged['userEnvProbe'] as UserEnvProbe | undefined) ?? 'loginInteractiveShell');
   const env: Record<string, string> = { ...probed };
   for (const [k, v] of Object.entries(remoteEnv)) {
     if (typeof v === 'string') env[k] = v;

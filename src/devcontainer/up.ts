@@ -218,7 +218,9 @@ export async function up(options: UpOptions): Promise<UpResult> {
     // The container's own label holds the image's entries and the config's as it was at create.
     const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
     merged = mergeConfiguration(config, withConfig(entries.slice(0, -1), config));
-    imageUser = (await ensureImage(options, existing.imageRef).catch(() => ({ user: 'root' }))).user;
+    // The image the container was made from (never pulled again for a container that exists).
+    const made = await api.call('imageInspect', { params: { name: existing.imageId }, ...s }).catch(() => undefined);
+    imageUser = made?.config.config?.User || 'root';
     if (existing.state.status !== 'running') {
       logger.info(`starting the existing container ${existing.name}`);
       await api.call('containerStart', { params: { id: existing.id }, ...s });

@@ -12,8 +12,9 @@ import type { DevContainerConfig } from '../../config/types';
 import { remoteContext } from '../../devcontainer/remote-context';
 import { setUpContainer } from '../../devcontainer/setup-container';
 import { withConfig } from '../../devcontainer/up';
-import { stringList, stringOption, type Command, type OptionSpecs } from '../command';
+import { stringList, stringOption, type Command, type OptionSpecs, type ParsedOptions } from '../command';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
+import { requireDevContainer } from './devcontainer-verbs';
 import { WORKSPACE_OPTIONS, workspaceArgs } from './up';
 
 const HOOK_OPTIONS: OptionSpecs = {
@@ -21,6 +22,11 @@ const HOOK_OPTIONS: OptionSpecs = {
   'skip-non-blocking-commands': { type: 'boolean', description: "Stop once the configuration's waitFor command (default updateContentCommand) has run." },
   prebuild: { type: 'boolean', description: 'Run onCreateCommand and updateContentCommand only (updateContentCommand again if it ran before).' },
 };
+
+/** The hook flags both commands take, for setUpContainer. */
+function hookFlags(values: ParsedOptions): { skipPostAttach: boolean; skipNonBlocking: boolean; prebuild: boolean } {
+  return { skipPostAttach: values['skip-post-attach'] === true, skipNonBlocking: values['skip-non-blocking-commands'] === true, prebuild: values['prebuild'] === true };
+}
 
 export const runUserCommandsCommand: Command = {
   name: 'run-user-commands',
@@ -40,9 +46,7 @@ export const runUserCommandsCommand: Command = {
       imageUser: image?.config.config?.User ?? '',
       remoteWorkspaceFolder: remote.remoteWorkspaceFolder,
       remoteEnv: args.remoteEnv,
-      skipPostAttach: values['skip-post-attach'] === true,
-      skipNonBlocking: values['skip-non-blocking-commands'] === true,
-      prebuild: values['prebuild'] === true,
+      ...hookFlags(values),
       logger: ctx.logger,
       signal: ctx.signal,
     });
@@ -86,9 +90,7 @@ export const setUpCommand: Command = {
       imageUser: record.request.user ?? image?.config.config?.User ?? '',
       remoteWorkspaceFolder: folder || '/',
       remoteEnv: stringList(values, 'remote-env'),
-      skipPostAttach: values['skip-post-attach'] === true,
-      skipNonBlocking: values['skip-non-blocking-commands'] === true,
-      prebuild: values['prebuild'] === true,
+      ...hookFlags(values),
       logger: ctx.logger,
       signal: ctx.signal,
     });
@@ -107,12 +109,10 @@ export const logsCommand: Command = {
     tail: { type: 'string', valueName: 'N', description: 'Only the last N lines.' },
   },
   async run(values, _positionals, ctx) {
-    const api = engineClient(values, ctx.env);
-    const args = workspaceArgs(values, ctx.cwd);
-    const remote = await remoteContext({ api, ...args, remoteEnv: [], env: ctx.env, logger: ctx.logger, signal: ctx.signal, probe: false });
+    const { api, record } = await requireDevContainer(values, ctx);
     const tail = stringOption(values, 'tail');
     for await (const l of api.stream('containerLogs', {
-      params: { id: remote.record.id },
+      params: { id: record.id },
       query: { follow: values['follow'] === true ? 'true' : 'false', ...(tail ? { tail } : {}) },
       signal: ctx.signal,
     })) {

@@ -3,6 +3,8 @@
  * found by its id labels. `exec` is a session command: its stdout and
  * stderr are the command's, and its exit code too.
  */
+import type { ApiClient } from '../../api/client';
+import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { remoteContext } from '../../devcontainer/remote-context';
 import { readConfiguration } from '../../config/read';
@@ -11,7 +13,8 @@ import type { Command, CommandContext, ParsedOptions } from '../command';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
 import { WORKSPACE_OPTIONS, workspaceArgs } from './up';
 
-async function findRecord(values: ParsedOptions, ctx: CommandContext) {
+/** The dev container of the workspace the options name (found by its id labels), or a not_found error. */
+export async function requireDevContainer(values: ParsedOptions, ctx: CommandContext): Promise<{ api: ApiClient; record: ContainerRecord }> {
   const api = engineClient(values, ctx.env);
   const args = workspaceArgs(values, ctx.cwd);
   let labels = args.idLabels;
@@ -19,7 +22,9 @@ async function findRecord(values: ParsedOptions, ctx: CommandContext) {
     const read = await readConfiguration({ workspaceFolder: args.workspaceFolder, ...(args.configFile ? { configFile: args.configFile } : {}), env: ctx.env, signal: ctx.signal });
     labels = defaultIdLabels(args.workspaceFolder, read.configFile);
   }
-  return { api, record: await findDevContainer(api, labels, ctx.signal) };
+  const record = await findDevContainer(api, labels, ctx.signal);
+  if (!record) throw new BerthError('not_found', `no dev container for ${args.workspaceFolder}; run 'berth up' first`);
+  return { api, record };
 }
 
 export const execCommand: Command = {
@@ -52,8 +57,7 @@ export const stopCommand: Command = {
   usage: 'stop [--workspace-folder DIR] [--config FILE] [--id-label K=V]',
   options: WORKSPACE_OPTIONS,
   async run(values, _positionals, ctx) {
-    const { api, record } = await findRecord(values, ctx);
-    if (!record) throw new BerthError('not_found', 'no dev container for this workspace');
+    const { api, record } = await requireDevContainer(values, ctx);
     if (record.state.status === 'running') await api.call('containerStop', { params: { id: record.id }, signal: ctx.signal });
     ctx.result({ outcome: 'success', containerId: record.id });
     return 0;
@@ -66,8 +70,7 @@ export const downCommand: Command = {
   usage: 'down [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--volumes]',
   options: { ...WORKSPACE_OPTIONS, volumes: { type: 'boolean', description: "Also remove the container's anonymous volumes." } },
   async run(values, _positionals, ctx) {
-    const { api, record } = await findRecord(values, ctx);
-    if (!record) throw new BerthError('not_found', 'no dev container for this workspace');
+    const { api, record } = await requireDevContainer(values, ctx);
     await api.call('containerRemove', { params: { id: record.id }, query: { force: 'true', ...(values['volumes'] === true ? { volumes: 'true' } : {}) }, signal: ctx.signal });
     ctx.result({ outcome: 'success', containerId: record.id });
     return 0;

@@ -3,24 +3,13 @@
  * inspect/rm/prune/connect/disconnect`), translated to the network and
  * container services. "host" and "none" are listed as Docker lists them.
  */
-import type http from 'node:http';
 import type { NetworkCreateRequest } from '../../../api/types/networks';
 import { BerthError } from '../../../common/errors';
 import { parseFilterJson } from '../../volumes/filters';
 import type { ContainerService, NetworkService } from '../services';
 import type { Route } from './docker-server';
+import { send } from './respond';
 import { dockerNetwork, pseudoNetwork } from './network-translate';
-
-function json(res: http.ServerResponse, status: number, value?: unknown): void {
-  if (value === undefined) {
-    res.writeHead(status);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -77,7 +66,7 @@ export function networkRoutes(networks: NetworkService, containers: ContainerSer
                 return k in labels && (v === undefined || labels[k] === v);
               })),
         );
-        json(res, 200, keep);
+        send(res, 200, keep);
       },
     ],
     [
@@ -85,7 +74,7 @@ export function networkRoutes(networks: NetworkService, containers: ContainerSer
       /^\/networks\/create$/,
       async ({ res, body }) => {
         const n = await networks.createNetwork(createRequest(await body()));
-        json(res, 201, { Id: n.id, Warning: '' });
+        send(res, 201, { Id: n.id, Warning: '' });
       },
     ],
     [
@@ -98,17 +87,17 @@ export function networkRoutes(networks: NetworkService, containers: ContainerSer
           await networks.removeNetwork(n.id);
           deleted.push(n.name);
         }
-        json(res, 200, { NetworksDeleted: deleted });
+        send(res, 200, { NetworksDeleted: deleted });
       },
     ],
-    ['GET', /^\/networks\/([^/]+)$/, async ({ res, params }) => json(res, 200, await inspect(params[0] ?? ''))],
+    ['GET', /^\/networks\/([^/]+)$/, async ({ res, params }) => send(res, 200, await inspect(params[0] ?? ''))],
     [
       'DELETE',
       /^\/networks\/([^/]+)$/,
       async ({ res, params }) => {
         if (PSEUDO.some((p) => p === params[0])) throw new BerthError('failed_precondition', `${params[0] ?? ''} is a pre-defined network and cannot be removed`);
         await networks.removeNetwork(params[0] ?? '');
-        json(res, 204);
+        send(res, 204);
       },
     ],
     [
@@ -120,7 +109,7 @@ export function networkRoutes(networks: NetworkService, containers: ContainerSer
         const endpoint = isObject(b['EndpointConfig']) ? b['EndpointConfig'] : {};
         const aliases = Array.isArray(endpoint['Aliases']) ? endpoint['Aliases'].filter((a): a is string => typeof a === 'string') : [];
         await containers.connect(b['Container'], params[0] ?? '', { aliases, signal });
-        json(res, 200);
+        send(res, 200);
       },
     ],
     [
@@ -130,7 +119,7 @@ export function networkRoutes(networks: NetworkService, containers: ContainerSer
         const b = await body();
         if (!isObject(b) || typeof b['Container'] !== 'string') throw new BerthError('invalid_argument', 'Container is required');
         await containers.disconnect(b['Container'], params[0] ?? '');
-        json(res, 200);
+        send(res, 200);
       },
     ],
   ];

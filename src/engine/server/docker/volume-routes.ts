@@ -2,23 +2,12 @@
  * The Docker Engine API's volume endpoints (`docker volume create/ls/
  * inspect/rm/prune`), translated to the volume service.
  */
-import type http from 'node:http';
 import type { VolumeCreateRequest, VolumeRecord } from '../../../api/types/volumes';
 import { BerthError } from '../../../common/errors';
 import { parseFilterJson, volumeListFilters } from '../../volumes/filters';
 import type { VolumeService } from '../services';
 import type { Route } from './docker-server';
-
-function json(res: http.ServerResponse, status: number, value?: unknown): void {
-  if (value === undefined) {
-    res.writeHead(status);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
+import { send } from './respond';
 
 const truthy = (v: string | null | undefined): boolean => v === '1' || v === 'true';
 const orNull = (m: Readonly<Record<string, string>>): Readonly<Record<string, string>> | null => (Object.keys(m).length > 0 ? m : null);
@@ -55,24 +44,24 @@ function createRequest(body: unknown): VolumeCreateRequest {
 
 export function volumeRoutes(volumes: VolumeService): Route[] {
   return [
-    ['GET', /^\/volumes$/, async ({ res, query }) => json(res, 200, { Volumes: (await volumes.list(volumeListFilters(query.get('filters')))).map(dockerVolume), Warnings: [] })],
-    ['POST', /^\/volumes\/create$/, async ({ res, body }) => json(res, 201, dockerVolume(await volumes.create(createRequest(await body()))))],
+    ['GET', /^\/volumes$/, async ({ res, query }) => send(res, 200, { Volumes: (await volumes.list(volumeListFilters(query.get('filters')))).map(dockerVolume), Warnings: [] })],
+    ['POST', /^\/volumes\/create$/, async ({ res, body }) => send(res, 201, dockerVolume(await volumes.create(createRequest(await body()))))],
     [
       'POST',
       /^\/volumes\/prune$/,
       async ({ res, query }) => {
         const f = parseFilterJson(query.get('filters'), ['all', 'label', 'label!']);
         const r = await volumes.prune({ all: truthy(f['all']?.at(-1)), ...(f['label'] ? { label: f['label'] } : {}), ...(f['label!'] ? { labelNot: f['label!'] } : {}) });
-        json(res, 200, { VolumesDeleted: r.deleted, SpaceReclaimed: r.spaceReclaimed });
+        send(res, 200, { VolumesDeleted: r.deleted, SpaceReclaimed: r.spaceReclaimed });
       },
     ],
-    ['GET', /^\/volumes\/([^/]+)$/, async ({ res, params }) => json(res, 200, dockerVolume(await volumes.inspect(params[0] ?? '')))],
+    ['GET', /^\/volumes\/([^/]+)$/, async ({ res, params }) => send(res, 200, dockerVolume(await volumes.inspect(params[0] ?? '')))],
     [
       'DELETE',
       /^\/volumes\/([^/]+)$/,
       async ({ res, params, query }) => {
         await volumes.remove(params[0] ?? '', { force: truthy(query.get('force')) });
-        json(res, 204);
+        send(res, 204);
       },
     ],
   ];
