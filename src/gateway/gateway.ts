@@ -4,7 +4,8 @@
  * dashboard's cookie); auth failures are counted per remote address (429
  * past the limit). /v1/* is the native API narrowed to the user's own
  * containers and volumes (api-proxy.ts); /gw/* is the gateway's own (login,
- * the dashboard's terminal, rebuild, up); / serves the dashboard.
+ * the dashboard's terminal, forwarded web ports, rebuild, up); / serves
+ * the dashboard.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +27,7 @@ import { IdleTracker } from './idle';
 import { isLoopback, type ListenAddress } from './listen';
 import { ownedContainer } from './ownership';
 import { AuthLimiter } from './rate-limit';
+import { AgentPool, PORT_PATH, proxyPort } from './port-proxy';
 import { refuseUpgrade, sendError, sendJson } from './respond';
 import { serveStatic } from './static-files';
 import { runTerminal } from './terminal';
@@ -86,6 +88,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const idle = new IdleTracker(engine, o.idleTimeoutMs, logger);
   const limiter = new AuthLimiter({ maxFailures: o.authFailures, windowMs: o.authWindowMs });
   const ctx: ApiProxyContext = { engine, socketPath: o.engineSocket, idle };
+  const ports = new AgentPool(engine);
   const internalSecret = randomBytes(32).toString('hex');
   const internalDir = await mkdtemp(path.join(os.tmpdir(), 'berth-gateway-'));
   const internalSocket = path.join(internalDir, 'internal.sock');
@@ -137,6 +140,17 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
 
   const gatewayRoute = async (user: string, req: http.IncomingMessage, res: http.ServerResponse, url: URL, signal: AbortSignal): Promise<void> => {
     if (req.method === 'GET' && url.pathname === '/gw/whoami') return sendJson(res, 200, { user, idleTimeoutMs: o.idleTimeoutMs });
+    const port = PORT_PATH.exec(url.pathname);
+    if (port) {
+      const record = await ownedContainer(engine, user, decodeURIComponent(port[1] ?? ''), signal);
+      if (!port[3]) {
+        res.writeHead(308, { location: `${url.pathname}/${url.search}` });
+        res.end();
+        return;
+      }
+      idle.touch(record.id);
+      return proxyPort(ports, record.id, Number(port[2]), `${port[3]}${url.search}`, req, res, signal);
+    }
     const rebuild = matchPath('/gw/containers/{id}/rebuild', url.pathname);
     if (req.method === 'POST' && rebuild) {
       if (!o.actions) throw new BerthError('not_implemented', 'this gateway cannot rebuild');
@@ -226,6 +240,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       idle.stop();
+      ports.close();
       for (const ws of wss.clients) ws.terminate();
       await Promise.all(
         [server, internalServer].map(
