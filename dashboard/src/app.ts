@@ -19,6 +19,12 @@ function status(text: string, error = false): void {
   p.className = error ? 'error' : 'muted';
 }
 
+function action(text: string, error = false): void {
+  const p = $('action');
+  p.textContent = text;
+  p.className = error ? 'error' : 'muted';
+}
+
 function showPanel(title: string, kind: 'terminal' | 'logs'): void {
   closePanel?.();
   closePanel = undefined;
@@ -42,7 +48,7 @@ async function refresh(): Promise<void> {
       },
     });
     $('empty').hidden = n > 0;
-    if (!$('status').classList.contains('error')) status(`Updated ${new Date().toLocaleTimeString()}`);
+    status(`Updated ${new Date().toLocaleTimeString()}`);
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) return showLogin();
     status(String(err), true);
@@ -50,16 +56,16 @@ async function refresh(): Promise<void> {
 }
 
 async function act(id: string, verb: 'start' | 'stop' | 'rebuild' | 'delete'): Promise<void> {
-  status(`${verb}…`);
+  action(`${verb}…`);
   try {
     if (verb === 'delete') {
-      if (!confirm('Delete this container?')) return status('');
+      if (!confirm('Delete this container?')) return action('');
       await call('DELETE', `/v1/containers/${id}?force=true`);
     } else if (verb === 'rebuild') await call('POST', `/gw/containers/${id}/rebuild`);
     else await call('POST', `/v1/containers/${id}/${verb}`);
-    status(`${verb}: done`);
+    action(`${verb}: done`);
   } catch (err) {
-    status(`${verb} failed: ${err instanceof Error ? err.message : String(err)}`, true);
+    action(`${verb} failed: ${err instanceof Error ? err.message : String(err)}`, true);
   }
   await refresh();
 }

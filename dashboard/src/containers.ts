@@ -12,7 +12,8 @@ const previous = new Map<string, Usage>();
 function cpuPercent(id: string, now: Usage): string {
   const before = previous.get(id);
   previous.set(id, now);
-  if (!before) return '…';
+  // No earlier reading, or the container restarted (its counter began again).
+  if (!before || now.cpuNs < before.cpuNs) return '…';
   const system = now.systemCpuNs - before.systemCpuNs;
   if (system <= 0) return '0.0%';
   return `${(((now.cpuNs - before.cpuNs) / system) * now.onlineCpus * 100).toFixed(1)}%`;
@@ -74,7 +75,9 @@ export async function renderContainers(body: HTMLTableSectionElement, actions: R
     row.insertCell().append(portLinks(c));
     const u = usage[i];
     cell(row, u ? cpuPercent(c.id, u) : '', 'cpu');
-    cell(row, u ? `${mib(u.memoryBytes)}${u.memoryLimitBytes > 0 && u.memoryLimitBytes < 2 ** 60 ? ` / ${mib(u.memoryLimitBytes)}` : ''}` : '', 'memory');
+    // A limit only where the container has one (else the reading is the host's memory).
+    const limited = (c.request.resources?.memory ?? 0) > 0 && u !== undefined && u.memoryLimitBytes > 0;
+    cell(row, u ? `${mib(u.memoryBytes)}${limited ? ` / ${mib(u.memoryLimitBytes)}` : ''}` : '', 'memory');
     const running = c.state.status === 'running';
     const td = row.insertCell();
     td.className = 'actions';
