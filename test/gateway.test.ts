@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { run, runChecked } from '../src/common/process/spawn';
@@ -202,6 +202,32 @@ test('TLS off loopback: plain HTTP is refused on a non-loopback address; HTTPS t
     assert.match(String(singleJson(unpinned.stdout.toString())['message']), /self-signed certificate/);
   } finally {
     await remote.stop();
+  }
+});
+
+test('TLS with the operator\'s certificate: the CLI checks it against --tls-ca (names included)', { timeout: 60_000 }, async () => {
+  const d = path.join(fx.dir, 'pki');
+  await mkdir(d, { recursive: true });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await runChecked(['openssl', 'req', '-x509', ...ec, '-days', '2', '-subj', '/CN=berth-test-ca', '-keyout', path.join(d, 'ca.key'), '-out', path.join(d, 'ca.pem')]);
+  await runChecked(['openssl', 'req', ...ec, '-subj', '/CN=gateway', '-keyout', path.join(d, 'srv.key'), '-out', path.join(d, 'srv.csr')]);
+  await writeFile(path.join(d, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await runChecked(['openssl', 'x509', '-req', '-in', path.join(d, 'srv.csr'), '-CA', path.join(d, 'ca.pem'), '-CAkey', path.join(d, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', path.join(d, 'ext'), '-out', path.join(d, 'srv.pem')]);
+  const own = await startGatewayProcess(['--listen', '127.0.0.1:0', '--socket', fx.socket, '--config-dir', configDir, '--tls-cert', path.join(d, 'srv.pem'), '--tls-key', path.join(d, 'srv.key')]);
+  try {
+    assert.equal(own.result['selfSigned'], false);
+    const base = { ...process.env, BERTH_HOST: own.url, BERTH_TOKEN: alice };
+    const ok = await runBerth(['list'], { env: { ...base, BERTH_TLS_CA: path.join(d, 'ca.pem') } });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const untrusted = await runBerth(['list'], { env: base });
+    assert.equal(untrusted.code, 1);
+    assert.match(String(singleJson(untrusted.stdout)['message']), /cannot reach the gateway at https:\/\/127\.0\.0\.1:\d+: unable to verify the first certificate/);
+    // The same CA, but the name does not match: refused.
+    const wrongName = await runBerth(['list'], { env: { ...base, BERTH_HOST: own.url.replace('127.0.0.1', 'localhost'), BERTH_TLS_CA: path.join(d, 'ca.pem') } });
+    assert.equal(wrongName.code, 1);
+    assert.match(String(singleJson(wrongName.stdout)['message']), /altnames/i);
+  } finally {
+    await own.stop();
   }
 });
 

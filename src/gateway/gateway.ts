@@ -195,9 +195,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   };
 
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
+  // Upgraded sockets are the server's no more: closing the gateway ends them by hand.
+  const upgraded = new Set<Duplex>();
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     socket.on('error', () => undefined);
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     void (async () => {
       const user = await authenticate(req, false);
       const terminal = matchPath('/gw/containers/{id}/terminal', url.pathname);
@@ -242,6 +246,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       idle.stop();
       ports.close();
       for (const ws of wss.clients) ws.terminate();
+      for (const socket of upgraded) socket.destroy();
       await Promise.all(
         [server, internalServer].map(
           (s) =>
