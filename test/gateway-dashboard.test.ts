@@ -37,8 +37,8 @@ async function until(what: string, check: () => Promise<boolean>, ms: number): P
   }
 }
 
-async function create(token: string, name: string, cmd: string): Promise<string> {
-  const r = await gatewayRequest(gw, 'POST', '/v1/containers', { token, body: { name, image: fx.images.latest, cmd: ['sh', '-c', cmd], networkMode: 'none', stopTimeout: 1 } });
+async function create(token: string, name: string, cmd: string, extra: Record<string, unknown> = { networkMode: 'none' }): Promise<string> {
+  const r = await gatewayRequest(gw, 'POST', '/v1/containers', { token, body: { name, image: fx.images.latest, cmd: ['sh', '-c', cmd], stopTimeout: 1, ...extra } });
   assert.equal(r.status, 200, r.text);
   const id = (r.json() as { id: string }).id;
   assert.equal((await gatewayRequest(gw, 'POST', `/v1/containers/${id}/start`, { token })).status, 200);
@@ -59,7 +59,10 @@ before(async () => {
   const up = await runBerth(['up', '--workspace-folder', ws], { env: { ...process.env, BERTH_HOST: gw.url, BERTH_TOKEN: frank, BERTH_TLS_FINGERPRINT: gw.fingerprint ?? '' } });
   assert.equal(up.code, 0, up.stdout + up.stderr);
   devId = String(singleJson(up.stdout)['containerId']);
-  tickerId = await create(frank, 'ticker', 'i=0; while true; do echo tick-$i; i=$((i+1)); sleep 1; done');
+  // The ticker also serves a page on a published port (a free host port on 127.0.0.1).
+  tickerId = await create(frank, 'ticker', 'mkdir -p /tmp/www && echo "<h1>published port</h1>" > /tmp/www/index.html && httpd -p 80 -h /tmp/www; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 1; done', {
+    ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 0 }],
+  });
   graceId = await create(grace, 'graces-secret', 'sleep 100000');
   browser = await launchChromium();
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
@@ -93,6 +96,14 @@ test('dashboard: a wrong token is refused; the right one lists only the user\'s 
   await until('a CPU reading', async () => /%$/.test((await row(tickerId).locator('.cpu').textContent()) ?? ''), 10_000);
   assert.match((await row(tickerId).locator('.memory').textContent()) ?? '', /MiB/);
   await shot('list');
+  // The published port's link opens the container's page.
+  const link = row(tickerId).locator('a', { hasText: /^\d+→80$/ });
+  const href = await link.getAttribute('href');
+  assert.match(href ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const web = await page.context().newPage();
+  await web.goto(href ?? '');
+  assert.equal(await web.textContent('h1'), 'published port');
+  await web.close();
 });
 
 test('dashboard: stop and start a container', { timeout: 60_000 }, async () => {

@@ -34,7 +34,15 @@ function showPanel(title: string, kind: 'terminal' | 'logs'): void {
   $('logs').hidden = kind !== 'logs';
 }
 
-async function refresh(): Promise<void> {
+let refreshing: Promise<void> = Promise.resolve();
+
+/** One refresh after another: a slow one never paints over a newer one. */
+function refresh(): Promise<void> {
+  refreshing = refreshing.then(render);
+  return refreshing;
+}
+
+async function render(): Promise<void> {
   try {
     const n = await renderContainers($<HTMLTableElement>('containers').tBodies[0] as HTMLTableSectionElement, {
       act: (id, verb) => void act(id, verb),
@@ -63,11 +71,12 @@ async function act(id: string, verb: 'start' | 'stop' | 'rebuild' | 'delete'): P
       await call('DELETE', `/v1/containers/${id}?force=true`);
     } else if (verb === 'rebuild') await call('POST', `/gw/containers/${id}/rebuild`);
     else await call('POST', `/v1/containers/${id}/${verb}`);
+    await refresh();
     action(`${verb}: done`);
   } catch (err) {
     action(`${verb} failed: ${err instanceof Error ? err.message : String(err)}`, true);
+    await refresh();
   }
-  await refresh();
 }
 
 function showLogin(): void {

@@ -30,19 +30,12 @@ function button(label: string, onClick: () => void, disabled = false): HTMLButto
   return b;
 }
 
-function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLTableCellElement {
-  const td = row.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
 function portLinks(c: ContainerRecord): HTMLElement {
   const span = document.createElement('span');
   for (const p of c.network?.boundPorts ?? []) {
     if (p.protocol !== 'tcp') continue;
     const a = document.createElement('a');
-    a.href = `${location.protocol === 'https:' ? 'https' : 'http'}://${location.hostname}:${p.hostPort}/`;
+    a.href = `http://${location.hostname}:${p.hostPort}/`;
     a.target = '_blank';
     a.rel = 'noopener';
     a.textContent = `${p.hostPort}→${p.containerPort}`;
@@ -62,35 +55,63 @@ function portLinks(c: ContainerRecord): HTMLElement {
   return span;
 }
 
+const latest = new Map<string, ContainerRecord>();
+
+/** A row made once per container (its buttons stay put under the pointer); refreshes change its cells. */
+function makeRow(c: ContainerRecord, actions: RowActions): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.dataset['id'] = c.id;
+  row.dataset['name'] = c.name;
+  for (const name of ['name', 'state', 'workspace', 'ports', 'cpu', 'memory']) row.insertCell().className = name;
+  const td = row.insertCell();
+  td.className = 'actions';
+  const current = (): ContainerRecord => latest.get(c.id) ?? c;
+  td.append(
+    button('Start', () => actions.act(c.id, 'start')),
+    button('Stop', () => actions.act(c.id, 'stop')),
+    button('Rebuild', () => actions.act(c.id, 'rebuild')),
+    button('Delete', () => actions.act(c.id, 'delete')),
+    button('Terminal', () => actions.terminal(current())),
+    button('Logs', () => actions.logs(current())),
+  );
+  return row;
+}
+
+function setText(row: HTMLTableRowElement, name: string, text: string): void {
+  const td = row.querySelector<HTMLTableCellElement>(`td.${name}`);
+  if (td && td.textContent !== text) td.textContent = text;
+}
+
+function updateRow(row: HTMLTableRowElement, c: ContainerRecord, u: Usage | undefined): void {
+  const running = c.state.status === 'running';
+  setText(row, 'name', c.name);
+  setText(row, 'state', c.state.status);
+  const state = row.querySelector('td.state');
+  if (state) state.className = `state ${c.state.status}`;
+  setText(row, 'workspace', c.request.labels?.['devcontainer.local_folder'] ?? '');
+  const ports = row.querySelector('td.ports');
+  const links = portLinks(c);
+  if (ports && ports.innerHTML !== links.outerHTML) ports.replaceChildren(links);
+  setText(row, 'cpu', u ? cpuPercent(c.id, u) : '');
+  // A limit only where the container has one (else the reading is the host's memory).
+  const limited = (c.request.resources?.memory ?? 0) > 0 && u !== undefined && u.memoryLimitBytes > 0;
+  setText(row, 'memory', u ? `${mib(u.memoryBytes)}${limited ? ` / ${mib(u.memoryLimitBytes)}` : ''}` : '');
+  const disabled: Readonly<Record<string, boolean>> = { start: running, stop: !running, rebuild: !c.request.labels?.['devcontainer.local_folder'], delete: false, terminal: !running, logs: false };
+  for (const b of row.querySelectorAll<HTMLButtonElement>('td.actions button')) b.disabled = disabled[b.dataset['action'] ?? ''] ?? false;
+}
+
 export async function renderContainers(body: HTMLTableSectionElement, actions: RowActions): Promise<number> {
   const list = await call<ContainerRecord[]>('GET', '/v1/containers?all=true');
   const usage = await Promise.all(list.map((c) => (c.state.status === 'running' ? call<Usage>('GET', `/v1/containers/${c.id}/stats`).catch(() => undefined) : Promise.resolve(undefined))));
+  const existing = new Map([...body.rows].map((r) => [r.dataset['id'] ?? '', r]));
+  latest.clear();
   const rows = list.map((c, i) => {
-    const row = document.createElement('tr');
-    row.dataset['id'] = c.id;
-    row.dataset['name'] = c.name;
-    cell(row, c.name, 'name');
-    cell(row, c.state.status, `state ${c.state.status}`);
-    cell(row, c.request.labels?.['devcontainer.local_folder'] ?? '', 'workspace');
-    row.insertCell().append(portLinks(c));
-    const u = usage[i];
-    cell(row, u ? cpuPercent(c.id, u) : '', 'cpu');
-    // A limit only where the container has one (else the reading is the host's memory).
-    const limited = (c.request.resources?.memory ?? 0) > 0 && u !== undefined && u.memoryLimitBytes > 0;
-    cell(row, u ? `${mib(u.memoryBytes)}${limited ? ` / ${mib(u.memoryLimitBytes)}` : ''}` : '', 'memory');
-    const running = c.state.status === 'running';
-    const td = row.insertCell();
-    td.className = 'actions';
-    td.append(
-      button('Start', () => actions.act(c.id, 'start'), running),
-      button('Stop', () => actions.act(c.id, 'stop'), !running),
-      button('Rebuild', () => actions.act(c.id, 'rebuild'), !c.request.labels?.['devcontainer.local_folder']),
-      button('Delete', () => actions.act(c.id, 'delete')),
-      button('Terminal', () => actions.terminal(c), !running),
-      button('Logs', () => actions.logs(c)),
-    );
+    latest.set(c.id, c);
+    const row = existing.get(c.id) ?? makeRow(c, actions);
+    updateRow(row, c, usage[i]);
     return row;
   });
-  body.replaceChildren(...rows);
+  // Same rows in the same order: nothing moves.
+  if (rows.length !== body.rows.length || rows.some((r, i) => body.rows[i] !== r)) body.replaceChildren(...rows);
   return list.length;
 }
