@@ -54,6 +54,8 @@ export function parseGatewayHost(url: string, o: { token?: string; fingerprint?:
 
 /** A connection to the gateway: TLS checked by fingerprint or CA, or plain TCP for http://. */
 export function gatewayConnector(t: GatewayTarget): () => Promise<Duplex> {
+  // TLS sessions are resumed: a command's later connections skip the full handshake.
+  let session: Buffer | undefined;
   return () =>
     new Promise<Duplex>((resolve, reject) => {
       const fail = (err: Error): void => reject(new BerthError('unavailable', `cannot reach the gateway at ${t.url}: ${err.message}`, { cause: err }));
@@ -67,12 +69,18 @@ export function gatewayConnector(t: GatewayTarget): () => Promise<Duplex> {
         port: t.port,
         ...(net.isIP(t.host) ? {} : { servername: t.host }),
         ...(t.ca ? { ca: t.ca } : {}),
+        ...(session ? { session } : {}),
         // A pinned fingerprint replaces the CA check (self-signed gateways).
         rejectUnauthorized: t.fingerprint === undefined,
       });
       sock.once('error', fail);
+      let trusted = false;
+      // Only a session from a checked connection is kept; resuming it proves the same server (it holds the session's key).
+      sock.on('session', (s: Buffer) => {
+        if (trusted) session = s;
+      });
       sock.once('secureConnect', () => {
-        if (t.fingerprint !== undefined) {
+        if (t.fingerprint !== undefined && !sock.isSessionReused()) {
           const got = normalize(sock.getPeerCertificate().fingerprint256 ?? '');
           if (got !== t.fingerprint) {
             sock.destroy();
@@ -80,6 +88,7 @@ export function gatewayConnector(t: GatewayTarget): () => Promise<Duplex> {
             return;
           }
         }
+        trusted = true;
         sock.off('error', fail);
         resolve(sock);
       });
