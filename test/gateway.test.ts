@@ -231,20 +231,29 @@ test('TLS with the operator\'s certificate: the CLI checks it against --tls-ca (
   }
 });
 
-test('idle shutdown: a container with no session is stopped after the timeout; an open terminal keeps it running', { timeout: 90_000 }, async () => {
+test('idle shutdown: a container with no session is stopped after the timeout; an open terminal or agent session keeps it running until it ends', { timeout: 90_000 }, async () => {
   const idleGw = await startGatewayProcess(['--listen', '127.0.0.1:0', '--socket', fx.socket, '--config-dir', configDir, '--idle-timeout', '4s']);
   const status = async (id: string): Promise<string> => (singleJson((await fx.berth(['container', 'inspect', id])).stdout) as { state: { status: string } }).state.status;
   try {
     const kept = await makeContainer(bob, `gw-kept-${tag}`);
+    const agentKept = await makeContainer(bob, `gw-agent-${tag}`);
     const idle = await makeContainer(bob, `gw-idle-${tag}`);
     const term = await gatewaySocket(idleGw, `/gw/containers/${kept}/terminal?cols=80&rows=24`, { token: bob });
     assert.equal(term.status, 101);
+    const agent = await gatewaySocket(idleGw, `/v1/containers/${agentKept}/agent`, { token: bob });
+    assert.equal(agent.status, 101);
     const deadline = Date.now() + 30_000;
     while ((await status(idle)) === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     assert.equal(await status(idle), 'exited', 'the idle container was stopped');
     assert.equal(await status(kept), 'running', 'the one with a terminal open was not');
+    assert.equal(await status(agentKept), 'running', 'nor the one with an agent session');
     assert.match(idleGw.stderr(), /stopping an idle container/);
     term.ws?.close();
+    agent.ws?.close();
+    // Sessions gone: the clock runs again from their end.
+    const until = Date.now() + 30_000;
+    while ((await status(agentKept)) === 'running' && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await status(agentKept), 'exited');
   } finally {
     await idleGw.stop();
   }

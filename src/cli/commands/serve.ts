@@ -70,6 +70,7 @@ export const serveCommand: Command = {
     try {
       ctx.result({ outcome: 'success', url: gateway.url, port: gateway.port, tls: Boolean(tls), ...(tls ? { fingerprint: tls.fingerprint, selfSigned: tls.selfSigned, certificate: tls.certFile } : {}), dashboard: Boolean(dashboard) });
       ctx.logger.info(`serving on ${gateway.url}${tls ? ` (certificate SHA-256 ${tls.fingerprint})` : ''}`);
+      ctx.logger.info(`clients: berth --host ${gateway.url}${tls?.selfSigned ? ` --tls-fingerprint ${tls.fingerprint}` : ''} --token TOKEN (berth token create --user NAME); browsers: ${gateway.url}/`);
       if (!dashboard) ctx.logger.warn('no dashboard files beside the CLI (run the build): serving the API only');
       await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
       return 0;
