@@ -110,7 +110,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       if (!token) throw new BerthError('unauthenticated', 'a token is required (Authorization: Bearer TOKEN; create one with berth token create)');
       return (await o.tokens.verify(token)).user;
     } catch (err) {
-      if (BerthError.is(err, 'unauthenticated')) {
+      // A token that does not hold counts; none at all is no guess.
+      if (token && BerthError.is(err, 'unauthenticated')) {
         limiter.fail(address);
         logger.warn('auth failure', { address, reason: err.message });
       }
@@ -130,7 +131,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       throw new BerthError('invalid_argument', 'expected {"token": "..."}');
     }
     const who = await o.tokens.verify(token).catch((err: unknown) => {
-      limiter.fail(address);
+      if (token) limiter.fail(address);
       logger.warn('auth failure', { address, reason: String((err as Error).message) });
       throw err;
     });
@@ -177,8 +178,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
     const url = new URL(req.url ?? '/', 'http://gateway');
     void (async () => {
-      if (!internal && req.method === 'GET' && o.dashboardDir && !url.pathname.startsWith('/v1/') && !url.pathname.startsWith('/gw/')) {
-        if (await serveStatic(o.dashboardDir, url.pathname, res)) return;
+      if (!internal && !url.pathname.startsWith('/v1/') && !url.pathname.startsWith('/gw/')) {
+        // The dashboard's files, without a token (a browser's /favicon.ico is no failed login).
+        if (req.method === 'GET' && o.dashboardDir && (await serveStatic(o.dashboardDir, url.pathname, res))) return;
+        throw new BerthError('not_found', `no such path: ${url.pathname}`);
       }
       if (!internal && req.method === 'POST' && url.pathname === '/gw/login') return login(req, res);
       if (!internal && req.method === 'POST' && url.pathname === '/gw/logout') {
