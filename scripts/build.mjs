@@ -1,8 +1,8 @@
 // Bundles Berth's executables with esbuild: the CLI, the runtime service,
-// the in-container agent and the VS Code extension.
+// the in-container agent, the VS Code extension and the gateway's web dashboard.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +32,8 @@ const targets = [
   // node-pty and ssh2 (with its native crypto) are loaded from node_modules beside the bundle.
   { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'ssh2'] },
   { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
+  // The dashboard `berth serve` serves (dist/dashboard beside dist/berth.js): a browser bundle with xterm.js.
+  { entryPoints: ['dashboard/src/app.ts'], outfile: 'dist/dashboard/app.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
 ];
 
 await Promise.all(
@@ -44,6 +46,15 @@ await Promise.all(
 // The CLI bundle runs as a vm script (src/cli/launcher.ts), where import() has no loader: externals load with require.
 if (/\bimport\(\s*["']/.test(await readFile(path.join(root, 'dist/berth-cli.js'), 'utf8'))) {
   throw new Error('dist/berth-cli.js has a dynamic import() of an external module: load it with require (see src/cli/load-ssh2.ts)');
+}
+
+await mkdir(path.join(root, 'dist', 'dashboard'), { recursive: true });
+for (const [from, to] of [
+  ['dashboard/index.html', 'index.html'],
+  ['dashboard/app.css', 'app.css'],
+  ['node_modules/@xterm/xterm/css/xterm.css', 'xterm.css'],
+]) {
+  await copyFile(path.join(root, from), path.join(root, 'dist', 'dashboard', to));
 }
 
 // The container shim is C: it must stay tiny and outlive the daemon.

@@ -145,7 +145,7 @@ test('--host ssh://: up, exec, logs, ssh through the agent, list and down on the
   assert.equal((await berthRemote(['down', '--workspace-folder', ws])).code, 0);
 });
 
-test('--host ssh://: an unknown host key and a refused user key are clear errors; only ssh:// is accepted', { timeout: 60_000 }, async () => {
+test('--host ssh://: an unknown host key and a refused user key are clear errors; ssh:// and https:// are the schemes', { timeout: 60_000 }, async () => {
   await writeFile(path.join(dir, 'empty_known_hosts'), '');
   const unknown = await berthRemote(['list'], { BERTH_SSH_KNOWN_HOSTS: path.join(dir, 'empty_known_hosts') });
   assert.equal(unknown.code, 1);
@@ -155,5 +155,5 @@ test('--host ssh://: an unknown host key and a refused user key are clear errors
   assert.match(String(singleJson(refused.stdout)['message']), /SSH to root@\[10\.233\.\d+\.2\]:2222 failed/);
   const tcp = await berthRemote(['list'], { BERTH_HOST: 'tcp://example.org:2376' });
   assert.equal(tcp.code, 1);
-  assert.match(String(singleJson(tcp.stdout)['message']), /only ssh:\/\/ is supported/);
+  assert.match(String(singleJson(tcp.stdout)['message']), /unsupported scheme tcp:; use ssh:\/\/user@host.* or a gateway's https:\/\/host:port/);
 });

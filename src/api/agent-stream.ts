@@ -13,6 +13,8 @@ export interface EngineTarget {
   readonly socketPath: string;
   /** A byte stream to the engine by other means (an SSH channel). */
   readonly connect?: (() => Promise<Duplex>) | undefined;
+  /** Headers for the upgrade request (a gateway's token). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export async function openAgentStream(engine: EngineTarget, id: string, options: { signal?: AbortSignal } = {}): Promise<Duplex> {
@@ -21,9 +23,10 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
   const { createWebSocketStream, WebSocket } = await import('ws');
   const route = fillPath(ROUTES.containerAgent.path, { id });
   const stream = engine.connect ? await engine.connect() : undefined;
+  const common = { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, ...(engine.headers ? { headers: { ...engine.headers } } : {}) };
   const ws = stream
-    ? new WebSocket(`ws://berth${route}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, createConnection: () => stream as unknown as Socket })
-    : new WebSocket(`ws+unix://${socketPath}:${route}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    ? new WebSocket(`ws://berth${route}`, { ...common, createConnection: () => stream as unknown as Socket })
+    : new WebSocket(`ws+unix://${socketPath}:${route}`, common);
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();

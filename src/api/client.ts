@@ -16,6 +16,8 @@ export interface ApiClientOptions {
   readonly connect?: () => Promise<Duplex>;
   /** Where the engine is, for messages (default: the socket path). */
   readonly describe?: string;
+  /** Headers sent with every request (a gateway's Authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface CallOptions<K extends OperationName> {
@@ -37,6 +39,11 @@ export class ApiClient {
 
   get socketPath(): string {
     return this.options.socketPath;
+  }
+
+  /** Headers every request carries (a gateway's token), if any. */
+  get headers(): Readonly<Record<string, string>> | undefined {
+    return this.options.headers;
   }
 
   /** How to reach the engine other than by its local socket, if so. */
@@ -61,7 +68,10 @@ export class ApiClient {
           ...(stream ? { createConnection: () => stream, host: 'berth' } : { socketPath: this.options.socketPath }),
           path,
           method: route.method,
-          headers: upload ? { 'content-type': 'application/x-tar' } : payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+          headers: {
+            ...this.options.headers,
+            ...(upload ? { 'content-type': 'application/x-tar' } : payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          },
           ...(options.signal ? { signal: options.signal } : {}),
         },
         resolve,

@@ -11,6 +11,9 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   cancelled: 499,
   not_implemented: 501,
   internal: 500,
+  unauthenticated: 401,
+  permission_denied: 403,
+  resource_exhausted: 429,
 };
 
 export function statusForCode(code: ErrorCode): number {

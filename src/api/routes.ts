@@ -47,6 +47,19 @@ export interface LogLine {
   readonly time: string;
 }
 
+/** One reading of a container's resource use (zeros when it is not running). */
+export interface ContainerUsage {
+  readonly read: string;
+  /** CPU time used by the container, and by the whole host (for a percentage between two readings), in ns. */
+  readonly cpuNs: number;
+  readonly systemCpuNs: number;
+  readonly onlineCpus: number;
+  readonly memoryBytes: number;
+  /** 0: no limit. */
+  readonly memoryLimitBytes: number;
+  readonly pids: number;
+}
+
 /** A pull's NDJSON stream: progress messages, then one final message with the image or an error. */
 export type PullMessage =
   | { readonly progress: PullProgress }
@@ -95,6 +108,7 @@ export interface Operations {
     response: LogLine;
   };
   containerRemove: { params: { id: string }; query: { force?: string; volumes?: string }; body: undefined; response: { ok: true } };
+  containerStats: { params: { id: string }; query: object; body: undefined; response: ContainerUsage };
   /** The process's output as it comes (UTF-8 text), then its exit code. */
   containerExec: { params: { id: string }; query: object; body: ExecRequest; response: ExecMessage };
   events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
@@ -142,6 +156,7 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   containerWait: { method: 'POST', path: '/v1/containers/{id}/wait', response: 'json' },
   containerLogs: { method: 'GET', path: '/v1/containers/{id}/logs', response: 'ndjson' },
   containerRemove: { method: 'DELETE', path: '/v1/containers/{id}', response: 'json' },
+  containerStats: { method: 'GET', path: '/v1/containers/{id}/stats', response: 'json' },
   containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'ndjson' },
   events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
   containerAgent: { method: 'GET', path: '/v1/containers/{id}/agent', response: 'upgrade' },

@@ -17,9 +17,11 @@ import { listConfigurationsCommand } from './commands/list-configurations';
 import { pendingCommands } from './commands/not-yet';
 import { portForwardCommand } from './commands/port-forward';
 import { readConfigurationCommand } from './commands/read-configuration';
+import { serveCommand } from './commands/serve';
 import { sshCommand } from './commands/ssh';
 import { sshConfigCommand } from './commands/ssh-config';
 import { templatesCommand } from './commands/templates';
+import { tokenCommand } from './commands/token';
 import { upCommand } from './commands/up';
 import { errorResult, jsonLine } from './output';
 
@@ -33,7 +35,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, serveCommand, tokenCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

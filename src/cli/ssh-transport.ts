@@ -28,9 +28,9 @@ export function parseSshHost(url: string): SshTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new BerthError('invalid_argument', `--host ${url}: not a URL (ssh://user@host[:port][/socket])`);
+    throw new BerthError('invalid_argument', `--host ${url}: not a URL (ssh://user@host[:port][/socket] or https://host:port)`);
   }
-  if (u.protocol !== 'ssh:') throw new BerthError('invalid_argument', `--host ${url}: only ssh:// is supported (a TLS gateway is issue #11)`);
+  if (u.protocol !== 'ssh:') throw new BerthError('invalid_argument', `--host ${url}: unsupported scheme ${u.protocol}; use ssh://user@host[:port][/socket] or a gateway's https://host:port`);
   if (!u.hostname) throw new BerthError('invalid_argument', `--host ${url}: no host`);
   return {
     user: decodeURIComponent(u.username) || os.userInfo().username,

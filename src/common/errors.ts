@@ -12,6 +12,12 @@ export const ERROR_CODES = [
   'cancelled',
   'not_implemented',
   'internal',
+  /** No valid credentials (the gateway's tokens). */
+  'unauthenticated',
+  /** Valid credentials, but not for this. */
+  'permission_denied',
+  /** Too many attempts (auth failures). */
+  'resource_exhausted',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

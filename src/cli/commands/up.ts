@@ -11,7 +11,8 @@ import type { FeatureValue } from '../../devcontainer/features/feature-json';
 import { up } from '../../devcontainer/up';
 import { stringList, stringOption, type Command, type OptionSpecs, type ParsedOptions } from '../command';
 import { packContext } from '../context-tar';
-import { ENGINE_OPTIONS, engineClient } from '../engine-client';
+import { ENGINE_OPTIONS, engineClient, gatewayTarget } from '../engine-client';
+import { gatewayCall } from '../gateway-transport';
 import { ProgressRenderer } from '../progress';
 
 export const WORKSPACE_OPTIONS: OptionSpecs = {
@@ -82,6 +83,29 @@ export const upCommand: Command = {
     if (url && stringOption(values, 'workspace-folder')) throw new BerthError('invalid_argument', '--clone and --workspace-folder exclude each other: the workspace is the clone');
     const branch = stringOption(values, 'branch');
     const volume = stringOption(values, 'volume');
+    const gateway = gatewayTarget(values, ctx.env);
+    if (gateway) {
+      // Behind a gateway, up runs on the gateway's host: the workspace folder (or the clone) is there.
+      const ws = workspaceArgs(values, ctx.cwd);
+      const dotfiles = dotfilesOption(values).dotfiles;
+      const request = {
+        ...(url ? { clone: { url, ...(branch ? { branch } : {}), ...(volume ? { volume } : {}) } } : { workspaceFolder: ws.workspaceFolder, ...(ws.configFile ? { configFile: ws.configFile } : {}) }),
+        ...(ws.idLabels ? { idLabels: ws.idLabels } : {}),
+        remoteEnv: ws.remoteEnv,
+        removeExistingContainer: values['remove-existing-container'] === true,
+        skipPostCreate: values['skip-post-create'] === true,
+        skipPostAttach: values['skip-post-attach'] === true,
+        skipNonBlocking: values['skip-non-blocking-commands'] === true,
+        prebuild: values['prebuild'] === true,
+        buildNoCache: values['build-no-cache'] === true,
+        mounts: stringList(values, 'mount'),
+        ...additionalFeatures(stringOption(values, 'additional-features')),
+        ...(dotfiles ? { dotfiles } : {}),
+      };
+      ctx.logger.info(`up on the gateway ${gateway.url}`);
+      ctx.result(await gatewayCall(gateway, 'POST', '/gw/up', request, ctx.signal));
+      return 0;
+    }
     const clone = url
       ? await cloneIntoVolume({ api, url, ...(branch ? { branch } : {}), ...(volume ? { volume } : {}), env: ctx.env, logger: ctx.logger, signal: ctx.signal })
       : undefined;

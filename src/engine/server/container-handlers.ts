@@ -103,6 +103,10 @@ export function containerHandlers(containers: ContainerService, events: EventSou
         ...(since === undefined ? {} : { since }),
       });
     },
+    containerStats: async ({ params }) => {
+      const s = await containers.stats(params.id);
+      return { read: s.read, cpuNs: s.cpu.total, systemCpuNs: s.cpu.system, onlineCpus: s.cpu.onlineCpus, memoryBytes: s.memory.usage, memoryLimitBytes: s.memory.limit, pids: s.pids.current };
+    },
     containerExec: ({ params, body, signal }) => execMessages(containers, params.id, body, signal),
     containerRemove: async ({ params, query }) => {
       await containers.remove(params.id, { force: truthy(query.force), volumes: truthy(query.volumes) });
