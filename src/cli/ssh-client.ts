@@ -8,7 +8,7 @@ import type { ApiClient } from '../api/client';
 import { openAgentStream } from '../api/agent-stream';
 import type { AgentCredentials } from '../api/routes';
 import { BerthError } from '../common/errors';
-import { loadSsh2 } from './load-ssh2';
+import { loadSsh2 } from '../common/load-ssh2';
 
 export interface AgentSsh {
   readonly client: Client;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import { BerthError } from '../common/errors';
-import { loadSsh2 } from './load-ssh2';
+import { loadSsh2 } from '../common/load-ssh2';
 
 export interface SshTarget {
   readonly user: string;

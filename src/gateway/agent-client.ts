@@ -8,14 +8,8 @@ import type { Client, ParsedKey } from 'ssh2';
 import { openAgentStream } from '../api/agent-stream';
 import type { ApiClient } from '../api/client';
 import { BerthError } from '../common/errors';
+import { loadSsh2 } from '../common/load-ssh2';
 
-type Ssh2 = typeof import('ssh2');
-
-/** ssh2 is CommonJS outside the bundle: a dynamic import gives it under `default`. */
-async function loadSsh2(): Promise<Ssh2> {
-  const m = (await import('ssh2')) as Ssh2 & { default?: Ssh2 };
-  return m.default ?? m;
-}
 
 export async function agentClient(engine: ApiClient, id: string, signal: AbortSignal): Promise<Client> {
   const credentials = await engine.call('containerAgentCredentials', { params: { id }, signal });
