@@ -6,6 +6,8 @@
  * `command`, `entrypoint` and other sequences are replaced.
  */
 
+import { text } from './scalars';
+
 type Raw = Record<string, unknown>;
 
 const isMap = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -16,7 +18,7 @@ export function keyValues(v: unknown): Raw {
   if (!Array.isArray(v)) return {};
   const out: Raw = {};
   for (const item of v) {
-    const s = String(item);
+    const s = text(item);
     const eq = s.indexOf('=');
     out[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? null : s.slice(eq + 1);
   }
@@ -27,27 +29,29 @@ export function keyValues(v: unknown): Raw {
 export function namedMap(v: unknown): Raw {
   if (isMap(v)) return { ...v };
   if (!Array.isArray(v)) return {};
-  return Object.fromEntries(v.map((name) => [String(name), null]));
+  return Object.fromEntries(v.map((name) => [text(name), null]));
 }
 
 /** The container path of a volume entry (short "src:dst[:mode]" or long syntax). */
 export function volumeTarget(v: unknown): string {
-  if (isMap(v)) return String(v['target'] ?? '');
-  const parts = String(v).split(':');
+  if (isMap(v)) return text(v['target']);
+  const parts = text(v).split(':');
   // "C:\x:/y" does not occur on Linux; "src:dst:mode" or "src:dst" or "dst".
   return parts.length === 1 ? (parts[0] ?? '') : (parts[1] ?? '');
 }
 
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : v === undefined ? [] : [v]);
+
 function mergeBy(base: unknown, over: unknown, key: (v: unknown) => string): unknown[] {
   const out = new Map<string, unknown>();
-  for (const v of [...(Array.isArray(base) ? base : []), ...(Array.isArray(over) ? over : [])]) out.set(key(v), v);
+  for (const v of [...list(base), ...list(over)]) out.set(key(v), v);
   return [...out.values()];
 }
 
 function appendUnique(base: unknown, over: unknown): unknown[] {
   const out: unknown[] = [];
   const seen = new Set<string>();
-  for (const v of [...(Array.isArray(base) ? base : [base]), ...(Array.isArray(over) ? over : [over])]) {
+  for (const v of [...list(base), ...list(over)]) {
     if (v === undefined) continue;
     const k = JSON.stringify(v);
     if (!seen.has(k)) out.push(v);

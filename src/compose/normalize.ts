@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { BerthError } from '../common/errors';
 import { keyValues, namedMap } from './merge';
-import { byteSize, durationMs, shellWords } from './scalars';
+import { byteSize, durationMs, shellWords, text } from './scalars';
 import type { ComposeProject, ComposeService, Dependency, DependsCondition, Healthcheck, ProjectNetwork, ProjectVolume, ServiceBuild, ServicePort, ServiceVolume } from './types';
 
 type Raw = Record<string, unknown>;
 const isMap = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)]);
+const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : text(v));
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(text) : v === undefined || v === null ? [] : [text(v)]);
 
 export interface NormalizeInput {
   readonly name: string;
@@ -34,7 +34,7 @@ function hostPath(p: string, workingDir: string): string {
 
 function command(v: unknown, where: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  return Array.isArray(v) ? v.map(String) : shellWords(String(v), where);
+  return Array.isArray(v) ? v.map(text) : shellWords(text(v), where);
 }
 
 function ports(v: unknown, where: string): ServicePort[] {
@@ -44,17 +44,17 @@ function ports(v: unknown, where: string): ServicePort[] {
       out.push({ target: Number(p['target']), published: str(p['published']) ?? '', hostIp: str(p['host_ip']) ?? '', protocol: p['protocol'] === 'udp' ? 'udp' : 'tcp' });
       continue;
     }
-    const text = String(p);
-    const slash = text.lastIndexOf('/');
-    const protocol = slash >= 0 ? text.slice(slash + 1) : 'tcp';
-    if (protocol !== 'tcp' && protocol !== 'udp') throw new BerthError('invalid_argument', `${where}: unsupported protocol in "${text}"`);
-    const body = slash >= 0 ? text.slice(0, slash) : text;
+    const spec = text(p);
+    const slash = spec.lastIndexOf('/');
+    const protocol = slash >= 0 ? spec.slice(slash + 1) : 'tcp';
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new BerthError('invalid_argument', `${where}: unsupported protocol in "${spec}"`);
+    const body = slash >= 0 ? spec.slice(0, slash) : spec;
     const parts = body.startsWith('[') ? [body.slice(1, body.indexOf(']')), ...body.slice(body.indexOf(']') + 2).split(':')] : body.split(':');
     const container = parts.at(-1) ?? '';
     const [cs = '', ce] = container.split('-');
     const published = parts.length >= 2 ? (parts.at(-2) ?? '') : '';
     const hostIp = parts.length === 3 ? (parts[0] ?? '') : '';
-    if (parts.length > 3 || !/^\d+$/.test(cs)) throw new BerthError('invalid_argument', `${where}: invalid port "${text}"`);
+    if (parts.length > 3 || !/^\d+$/.test(cs)) throw new BerthError('invalid_argument', `${where}: invalid port "${spec}"`);
     // A container range maps one to one onto a host range.
     const [ps = '', pe] = published.split('-');
     for (let c = Number(cs), i = 0; c <= Number(ce ?? cs); c++, i++) {
@@ -75,14 +75,14 @@ function volumes(svc: Raw, workingDir: string, where: string): ServiceVolume[] {
       out.push({
         type,
         ...(source ? { source: type === 'bind' ? hostPath(source, workingDir) : source } : {}),
-        target: String(v['target']),
+        target: text(v['target']),
         readOnly: v['read_only'] === true,
         ...(isMap(v['volume']) && v['volume']['nocopy'] === true ? { noCopy: true } : {}),
         ...(tmpfs['size'] !== undefined ? { tmpfsSize: byteSize(tmpfs['size'], `${where}.volumes`) } : {}),
       });
       continue;
     }
-    const parts = String(v).split(':');
+    const parts = text(v).split(':');
     if (parts.length === 1) {
       out.push({ type: 'volume', target: parts[0] as string, readOnly: false });
       continue;
@@ -134,8 +134,8 @@ function build(v: unknown, workingDir: string): ServiceBuild | undefined {
   return {
     context,
     dockerfile: str(b['dockerfile']) ?? 'Dockerfile',
-    args: Object.fromEntries(Object.entries(keyValues(b['args'])).filter(([, x]) => x !== null).map(([k, x]) => [k, String(x)])),
-    ...(b['target'] !== undefined ? { target: String(b['target']) } : {}),
+    args: Object.fromEntries(Object.entries(keyValues(b['args'])).filter(([, x]) => x !== null).map(([k, x]) => [k, text(x)])),
+    ...(b['target'] !== undefined ? { target: text(b['target']) } : {}),
   };
 }
 
@@ -143,7 +143,7 @@ function environment(svc: Raw, input: NormalizeInput): Record<string, string> {
   const env: Record<string, string> = {};
   for (const f of envFilePaths(svc, input.workingDir)) Object.assign(env, input.envFiles.get(f.path) ?? {});
   for (const [k, v] of Object.entries(keyValues(svc['environment']))) {
-    if (v !== null) env[k] = String(v);
+    if (v !== null) env[k] = text(v);
     else {
       const found = input.lookup(k);
       if (found !== undefined) env[k] = found;
@@ -156,7 +156,7 @@ function environment(svc: Raw, input: NormalizeInput): Record<string, string> {
 export function envFilePaths(svc: unknown, workingDir: string): { path: string; required: boolean }[] {
   if (!isMap(svc)) return [];
   const list = Array.isArray(svc['env_file']) ? svc['env_file'] : svc['env_file'] === undefined ? [] : [svc['env_file']];
-  return list.map((f) => (isMap(f) ? { path: hostPath(String(f['path']), workingDir), required: f['required'] !== false } : { path: hostPath(String(f), workingDir), required: true }));
+  return list.map((f) => (isMap(f) ? { path: hostPath(text(f['path']), workingDir), required: f['required'] !== false } : { path: hostPath(text(f), workingDir), required: true }));
 }
 
 function service(name: string, svc: Raw, input: NormalizeInput): ComposeService {
@@ -188,7 +188,7 @@ function service(name: string, svc: Raw, input: NormalizeInput): ComposeService 
     ...opt('workingDir', str(svc['working_dir'])),
     ...opt('hostname', str(svc['hostname'])),
     ...opt('containerName', str(svc['container_name'])),
-    labels: Object.fromEntries(Object.entries(keyValues(svc['labels'])).map(([k, v]) => [k, v === null ? '' : String(v)])),
+    labels: Object.fromEntries(Object.entries(keyValues(svc['labels'])).map(([k, v]) => [k, v === null ? '' : text(v)])),
     capAdd: strings(svc['cap_add']),
     capDrop: strings(svc['cap_drop']),
     securityOpt: strings(svc['security_opt']),
@@ -196,7 +196,7 @@ function service(name: string, svc: Raw, input: NormalizeInput): ComposeService 
     init: svc['init'] === true,
     tty: svc['tty'] === true,
     stdinOpen: svc['stdin_open'] === true,
-    extraHosts: Object.entries(keyValues(svc['extra_hosts'])).map(([k, v]) => (v === null ? k : `${k}:${String(v)}`)),
+    extraHosts: Object.entries(keyValues(svc['extra_hosts'])).map(([k, v]) => (v === null ? k : `${k}:${text(v)}`)),
     ...opt('restart', str(svc['restart'])),
     ...opt('stopSignal', str(svc['stop_signal'])),
     ...opt('stopGracePeriodS', svc['stop_grace_period'] === undefined ? undefined : durationMs(svc['stop_grace_period'], `${where}.stop_grace_period`) / 1000),
@@ -205,7 +205,7 @@ function service(name: string, svc: Raw, input: NormalizeInput): ComposeService 
 }
 
 function labelsOf(v: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries(isMap(v) ? keyValues(v['labels']) : {}).map(([k, x]) => [k, x === null ? '' : String(x)]));
+  return Object.fromEntries(Object.entries(isMap(v) ? keyValues(v['labels']) : {}).map(([k, x]) => [k, x === null ? '' : text(x)]));
 }
 
 export function normalizeProject(raw: Raw, input: NormalizeInput): ComposeProject {

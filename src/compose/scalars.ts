@@ -56,3 +56,11 @@ export function shellWords(text: string, where: string): string[] {
   if (word !== undefined) out.push(word);
   return out;
 }
+
+/** A YAML scalar as text (numbers and booleans as written; a mapping or list as JSON). */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v === null || v === undefined) return '';
+  return JSON.stringify(v);
+}

@@ -9,7 +9,6 @@ import type { ApiClient } from '../api/client';
 import type { ContainerCreateRequest, ContainerRecord } from '../api/types/containers';
 import type { ImageRecord } from '../api/types/images';
 import { BerthError } from '../common/errors';
-import type { Logger } from '../common/log';
 import { imageHealthcheck, waitHealthy } from './health';
 import { serviceImage, type ImageOptions } from './images';
 import { CONFIG_HASH_LABEL, projectFilter } from './labels';
