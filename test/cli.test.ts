@@ -106,11 +106,11 @@ test('bad flags and unknown commands are clear errors', async () => {
 });
 
 test('commands of later milestones say "not yet" with their issue', async () => {
-  const compose = await runBerth(['compose', 'up']);
-  assert.equal(compose.code, 1);
-  const out = singleJson(compose.stdout);
+  const serve = await runBerth(['serve']);
+  assert.equal(serve.code, 1);
+  const out = singleJson(serve.stdout);
   assert.equal(out['code'], 'not_implemented');
-  assert.match(String(out['message']), /berth compose is not available yet \(tracked in issue #9\)/);
+  assert.match(String(out['message']), /berth serve is not available yet \(tracked in issue #11\)/);
 });
 
 test('--log-format json writes JSON lines to stderr', async () => {

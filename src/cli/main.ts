@@ -4,6 +4,7 @@
  */
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
+import { composeCommand } from './commands/compose';
 import { containerCommand } from './commands/container';
 import { logsCommand, runUserCommandsCommand, setUpCommand } from './commands/devcontainer-setup';
 import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
@@ -33,7 +34,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, composeCommand, ...pendingCommands];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -17,6 +17,5 @@ function pending(name: string, summary: string, issue: number): Command {
 }
 
 export const pendingCommands: readonly Command[] = [
-  pending('compose', 'Run compose projects on Berth', 9),
   pending('serve', 'Serve Berth to remote clients over HTTPS', 11),
 ];
