@@ -18,8 +18,8 @@ export interface LoadOptions {
   /** Compose files in order (absolute or relative to cwd). */
   readonly files: readonly string[];
   readonly cwd: string;
-  /** `-p`: overrides every other source of the name. */
-  readonly projectName?: string;
+  /** `-p`: overrides every other source of the name; a function picks it from the candidates (the Dev Containers CLI's rules). */
+  readonly projectName?: string | ((candidates: NameCandidates) => string);
   /** Enabled profiles (default: COMPOSE_PROFILES). */
   readonly profiles?: readonly string[];
   /** `--env-file` (default: .env in the project folder, if there). */
@@ -31,6 +31,14 @@ export interface LoadOptions {
 }
 
 type Raw = Record<string, unknown>;
+
+export interface NameCandidates {
+  /** COMPOSE_PROJECT_NAME from the environment. */
+  readonly env?: string | undefined;
+  /** The `name:` one of the files sets. */
+  readonly fileName?: string | undefined;
+  readonly workingDir: string;
+}
 
 /** Parses one file's YAML; errors name the file, line and column. */
 export function parseComposeYaml(text: string, file: string): Raw {
@@ -64,7 +72,8 @@ export async function loadProject(o: LoadOptions): Promise<ComposeProject> {
     parsed.push(interpolateTree(parseComposeYaml(text, file), lookup, path.basename(file)) as Raw);
   }
   const raw = mergeFiles(parsed);
-  const name = projectName({ flag: o.projectName, env: lookup('COMPOSE_PROJECT_NAME'), fileName: typeof raw['name'] === 'string' ? raw['name'] : undefined, workingDir });
+  const candidates = { env: lookup('COMPOSE_PROJECT_NAME'), fileName: typeof raw['name'] === 'string' ? raw['name'] : undefined, workingDir };
+  const name = typeof o.projectName === 'function' ? o.projectName(candidates) : projectName({ flag: o.projectName, ...candidates });
   const envFiles = new Map<string, Record<string, string>>();
   for (const svc of Object.values((raw['services'] ?? {}) as Raw)) {
     for (const f of envFilePaths(svc, workingDir)) if (!envFiles.has(f.path)) envFiles.set(f.path, await readEnvFile(f.path, { optional: !f.required, ...s }));

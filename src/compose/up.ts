@@ -23,6 +23,10 @@ export interface ComposeUpOptions extends ImageOptions {
   readonly services?: readonly string[];
   /** Make every container again, even unchanged ones. */
   readonly forceRecreate?: boolean;
+  /** Services whose existing container is kept whatever its hash (started if stopped). */
+  readonly keep?: readonly string[];
+  /** Images already made for some services (the dev container's, with its features): neither built nor pulled again. */
+  readonly prepared?: ReadonlyMap<string, { readonly reference: string; readonly image: ImageRecord }>;
   /** Changes a service's create request before the container is made (the dev container's additions). */
   readonly customize?: (service: ComposeService, request: ContainerCreateRequest, image: ImageRecord) => Promise<ContainerCreateRequest> | ContainerCreateRequest;
 }
@@ -45,11 +49,10 @@ async function existing(api: ApiClient, project: string, service: string, signal
   return [...list].sort((a, b) => b.created.localeCompare(a.created))[0];
 }
 
-async function createOrReuse(o: ComposeUpOptions, service: ComposeService, request: ContainerCreateRequest): Promise<ServiceUp> {
+async function createOrReuse(o: ComposeUpOptions, service: ComposeService, found: ContainerRecord | undefined, request: ContainerCreateRequest | undefined): Promise<ServiceUp> {
   const { api, logger } = o;
   const s = o.signal ? { signal: o.signal } : {};
-  const found = await existing(api, o.project.name, service.name, o.signal);
-  if (found && !o.forceRecreate && found.request.labels?.[CONFIG_HASH_LABEL] === request.labels?.[CONFIG_HASH_LABEL]) {
+  if (found && (!request || (!o.forceRecreate && found.request.labels?.[CONFIG_HASH_LABEL] === request.labels?.[CONFIG_HASH_LABEL]))) {
     if (found.state.status !== 'running') {
       logger.info(`starting ${found.name}`);
       await api.call('containerStart', { params: { id: found.id }, ...s });
@@ -60,10 +63,18 @@ async function createOrReuse(o: ComposeUpOptions, service: ComposeService, reque
     logger.info(`recreating ${found.name}`);
     await api.call('containerRemove', { params: { id: found.id }, query: { force: 'true' }, ...s });
   }
+  if (!request) throw new BerthError('internal', `no create request for service ${service.name}`);
   const { id, name } = await api.call('containerCreate', { body: request, ...s });
   await api.call('containerStart', { params: { id }, ...s });
   logger.info(`started ${name}`);
   return { service: service.name, containerId: id, name, created: true };
+}
+
+/** The image of a kept container (for its HEALTHCHECK). */
+async function imageOf(api: ApiClient, containerId: string, signal?: AbortSignal): Promise<ImageRecord | undefined> {
+  const s = signal ? { signal } : {};
+  const record = await api.call('containerInspect', { params: { id: containerId }, ...s });
+  return api.call('imageInspect', { params: { name: record.imageId }, ...s }).catch(() => undefined);
 }
 
 export async function composeUp(o: ComposeUpOptions): Promise<ComposeUpResult> {
@@ -73,10 +84,13 @@ export async function composeUp(o: ComposeUpOptions): Promise<ComposeUpResult> {
   await ensureResources({ api, project, services: order, logger, ...s });
   const images = new Map<string, ImageRecord>();
   const requests = new Map<string, ContainerCreateRequest>();
+  const found = new Map<string, ContainerRecord | undefined>();
   for (const name of order) {
     const svc = project.services[name] as ComposeService;
     if (svc.restart && svc.restart !== 'no') logger.warn(`service ${name}: restart: ${svc.restart} is not supported by Berth's engine yet; the container is not restarted`);
-    const { reference, image } = await serviceImage(o, project, svc);
+    found.set(name, await existing(api, project.name, name, o.signal));
+    if (o.keep?.includes(name) && found.get(name)) continue;
+    const { reference, image } = o.prepared?.get(name) ?? (await serviceImage(o, project, svc));
     images.set(name, image);
     const base = serviceRequest(project, svc, { reference, id: image.id });
     requests.set(name, o.customize ? withConfigHash(await o.customize(svc, base, image)) : base);
@@ -87,7 +101,7 @@ export async function composeUp(o: ComposeUpOptions): Promise<ComposeUpResult> {
     const up = await (started.get(dep) as Promise<ServiceUp>);
     if (d.condition === 'service_healthy') {
       const svc = project.services[dep] as ComposeService;
-      const hc = svc.healthcheck ?? imageHealthcheck(images.get(dep)?.config.config);
+      const hc = svc.healthcheck ?? imageHealthcheck((images.get(dep) ?? (await imageOf(api, up.containerId, o.signal)))?.config.config);
       if (!hc || hc.test[0] === 'NONE') throw new BerthError('failed_precondition', `service ${dep} has no healthcheck, so "condition: service_healthy" cannot hold`);
       if (!healthy.has(dep)) healthy.set(dep, waitHealthy({ api, containerId: up.containerId, service: dep, healthcheck: hc, logger, ...s }));
       await healthy.get(dep);
@@ -112,7 +126,7 @@ export async function composeUp(o: ComposeUpOptions): Promise<ComposeUpResult> {
             }
           }),
         );
-        return createOrReuse(o, svc, requests.get(name) as ContainerCreateRequest);
+        return createOrReuse(o, svc, found.get(name), requests.get(name));
       })(),
     );
   }
