@@ -159,3 +159,91 @@ test('berth compose: conditions, healthcheck ordering, profiles, names and alias
   assert.deepEqual(singleJson(downV.stdout)['volumes'], ['bb-proj_data']);
   await assert.rejects((api as ApiClient).call('volumeInspect', { params: { name: 'bb-proj_data' } }));
 });
+
+test('berth up with a compose configuration: app + Redis by service name, healthcheck ordering, data kept in a named volume across down/up', { timeout: 600_000 }, async () => {
+  const f = fx as EngineFixture;
+  const debian = await ensureDebianImage(f.registry);
+  const ws = path.join(f.dir, 'redis-ws');
+  const dc = path.join(ws, '.devcontainer');
+  await mkdir(dc, { recursive: true });
+  await copyRedisDebs(path.join(dc, 'debs'));
+  await writeFile(path.join(dc, 'Dockerfile'), `FROM ${debian}\nCOPY debs/ /tmp/debs/\nRUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs\n`);
+  await writeFile(
+    path.join(dc, 'docker-compose.yml'),
+    `services:
+  app:
+    build: { context: ., dockerfile: Dockerfile }
+    volumes: ["..:/workspaces/redis-ws"]
+    init: true
+    # Run at start (overrideCommand is false for compose): db must answer already.
+    command: sh -c 'redis-cli -h db ping > /tmp/db-at-start 2>&1; exec sleep infinity'
+    depends_on:
+      db: { condition: service_healthy }
+  db:
+    build: { context: ., dockerfile: Dockerfile }
+    # Redis listens only 2 s after the container starts.
+    command: sh -c 'sleep 2; exec redis-server --appendonly yes --dir /data --protected-mode no'
+    volumes: [redis-data:/data]
+    healthcheck:
+      test: [CMD, redis-cli, ping]
+      interval: 500ms
+      retries: 60
+volumes:
+  redis-data: {}
+`,
+  );
+  await writeFile(
+    path.join(dc, 'devcontainer.json'),
+    JSON.stringify({
+      dockerComposeFile: 'docker-compose.yml',
+      service: 'app',
+      runServices: ['app', 'db'],
+      workspaceFolder: '/workspaces/redis-ws',
+      shutdownAction: 'stopCompose',
+      containerEnv: { FROM_CONTAINER_ENV: 'yes' },
+      postCreateCommand: 'redis-cli -h db incr launches > /tmp/launches',
+    }),
+  );
+  const project = 'redis-ws_devcontainer';
+  const sh = (script: string) => f.berth(['exec', '--workspace-folder', ws, '--', 'sh', '-c', script]);
+
+  const up = await f.berth(['up', '--workspace-folder', ws]);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const first = singleJson(up.stdout);
+  assert.equal(first['remoteWorkspaceFolder'], '/workspaces/redis-ws');
+  assert.equal(first['created'], true);
+  const e = await sh('cat /tmp/db-at-start /tmp/launches; echo "$FROM_CONTAINER_ENV"; pwd; test -f .devcontainer/devcontainer.json && echo mounted');
+  assert.equal(e.code, 0, e.stderr);
+  assert.deepEqual(e.stdout.trim().split('\n'), ['PONG', '1', 'yes', '/workspaces/redis-ws', 'mounted']);
+  const c = await byService(project);
+  assert.deepEqual(Object.keys(c).sort(), ['app', 'db']);
+  assert.equal(c['app']?.id, first['containerId']);
+  assert.equal(c['app']?.request.labels?.['devcontainer.local_folder'], ws);
+  assert.equal(c['db']?.request.labels?.['com.docker.compose.project.config_files'], path.join(dc, 'docker-compose.yml'));
+  assert.equal((await (api as ApiClient).call('volumeInspect', { params: { name: `${project}_redis-data` } })).labels['com.docker.compose.volume'], 'redis-data');
+
+  // stop (shutdownAction stopCompose) stops the project; up starts the same containers again, hooks once.
+  const stop = await f.berth(['stop', '--workspace-folder', ws]);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.deepEqual(singleJson(stop.stdout)['stopped'], [`${project}-app-1`, `${project}-db-1`]);
+  const restarted = await f.berth(['up', '--workspace-folder', ws]);
+  assert.equal(restarted.code, 0, restarted.stderr);
+  assert.equal(singleJson(restarted.stdout)['created'], false);
+  assert.equal((await sh('redis-cli -h db get launches')).stdout.trim(), '1');
+
+  // down removes the project's containers and network; the named volume keeps the data.
+  const down = await f.berth(['down', '--workspace-folder', ws]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(await byService(project), {});
+  const again = await f.berth(['up', '--workspace-folder', ws]);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.equal(singleJson(again.stdout)['created'], true);
+  assert.equal((await sh('cat /tmp/launches')).stdout.trim(), '2');
+
+  const merged = await f.berth(['read-configuration', '--workspace-folder', ws, '--include-merged-configuration']);
+  assert.equal(merged.code, 0, merged.stdout + merged.stderr);
+  assert.equal((singleJson(merged.stdout)['mergedConfiguration'] as Record<string, unknown>)['service'], 'app');
+
+  const gone = await f.berth(['down', '--workspace-folder', ws, '--volumes']);
+  assert.deepEqual(singleJson(gone.stdout)['volumes'], [`${project}_redis-data`]);
+});

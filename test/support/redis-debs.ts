@@ -21,7 +21,7 @@ export async function redisDebs(options: { signal?: AbortSignal } = {}): Promise
   const work = await mkdtemp(path.join(cacheRoot(), '.redis-debs-'));
   try {
     await runChecked(['apt-get', 'download', ...REDIS_PACKAGES], { cwd: work, ...options });
-    await rename(work, dir).catch(async (err: NodeJS.ErrnoException) => {
+    await rename(work, dir).catch((err: NodeJS.ErrnoException) => {
       // Another test process got there first.
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
     });
