@@ -158,6 +158,7 @@ export async function upCompose(options: UpOptions, read: ReadConfigurationResul
   return {
     outcome: 'success',
     containerId: record.id,
+    composeProjectName: project.name,
     remoteUser: setup.remoteUser,
     remoteWorkspaceFolder,
     created: !existing,

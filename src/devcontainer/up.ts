@@ -77,6 +77,8 @@ export interface UpResult {
   readonly remoteWorkspaceFolder: string;
   readonly created: boolean;
   readonly hooks: Readonly<Record<string, 'ran' | 'skipped'>>;
+  /** Compose-based configurations: the project's name (as the reference CLI reports it). */
+  readonly composeProjectName?: string;
 }
 
 export function defaultIdLabels(workspaceFolder: string, configFile: string): Record<string, string> {
