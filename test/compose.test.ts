@@ -167,6 +167,9 @@ test('berth up with a compose configuration: app + Redis by service name, health
   const dc = path.join(ws, '.devcontainer');
   await mkdir(dc, { recursive: true });
   await copyRedisDebs(path.join(dc, 'debs'));
+  await mkdir(path.join(dc, 'greeter'));
+  await writeFile(path.join(dc, 'greeter', 'devcontainer-feature.json'), JSON.stringify({ id: 'greeter', version: '1.0.0', options: { name: { type: 'string', default: 'world' } } }));
+  await writeFile(path.join(dc, 'greeter', 'install.sh'), '#!/bin/sh\nset -e\necho "hello $NAME" > /usr/local/share/greeting\n', { mode: 0o755 });
   await writeFile(path.join(dc, 'Dockerfile'), `FROM ${debian}\nCOPY debs/ /tmp/debs/\nRUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs\n`);
   await writeFile(
     path.join(dc, 'docker-compose.yml'),
@@ -201,6 +204,8 @@ volumes:
       workspaceFolder: '/workspaces/redis-ws',
       shutdownAction: 'stopCompose',
       containerEnv: { FROM_CONTAINER_ENV: 'yes' },
+      // Features go on top of the dev service's image.
+      features: { './greeter': { name: 'compose' } },
       postCreateCommand: 'redis-cli -h db incr launches > /tmp/launches',
     }),
   );
@@ -212,9 +217,9 @@ volumes:
   const first = singleJson(up.stdout);
   assert.equal(first['remoteWorkspaceFolder'], '/workspaces/redis-ws');
   assert.equal(first['created'], true);
-  const e = await sh('cat /tmp/db-at-start /tmp/launches; echo "$FROM_CONTAINER_ENV"; pwd; test -f .devcontainer/devcontainer.json && echo mounted');
+  const e = await sh('cat /tmp/db-at-start /tmp/launches; echo "$FROM_CONTAINER_ENV"; pwd; test -f .devcontainer/devcontainer.json && echo mounted; cat /usr/local/share/greeting');
   assert.equal(e.code, 0, e.stderr);
-  assert.deepEqual(e.stdout.trim().split('\n'), ['PONG', '1', 'yes', '/workspaces/redis-ws', 'mounted']);
+  assert.deepEqual(e.stdout.trim().split('\n'), ['PONG', '1', 'yes', '/workspaces/redis-ws', 'mounted', 'hello compose']);
   const c = await byService(project);
   assert.deepEqual(Object.keys(c).sort(), ['app', 'db']);
   assert.equal(c['app']?.id, first['containerId']);
@@ -240,10 +245,24 @@ volumes:
   assert.equal(singleJson(again.stdout)['created'], true);
   assert.equal((await sh('cat /tmp/launches')).stdout.trim(), '2');
 
-  const merged = await f.berth(['read-configuration', '--workspace-folder', ws, '--include-merged-configuration']);
-  assert.equal(merged.code, 0, merged.stdout + merged.stderr);
-  assert.equal((singleJson(merged.stdout)['mergedConfiguration'] as Record<string, unknown>)['service'], 'app');
-
   const gone = await f.berth(['down', '--workspace-folder', ws, '--volumes']);
   assert.deepEqual(singleJson(gone.stdout)['volumes'], [`${project}_redis-data`]);
+});
+
+test("read-configuration --include-merged-configuration: a compose configuration merges its service's image", async () => {
+  const f = fx as EngineFixture;
+  const ws = path.join(f.dir, 'merged-ws');
+  await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(ws, '.devcontainer', 'compose.yml'), `services:\n  app:\n    image: ${f.images.latest}\n`);
+  await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ dockerComposeFile: 'compose.yml', service: 'app', remoteUser: 'nobody', postCreateCommand: 'true' }));
+  const r = await f.berth(['read-configuration', '--workspace-folder', ws, '--include-merged-configuration']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const merged = singleJson(r.stdout)['mergedConfiguration'] as Record<string, unknown>;
+  assert.equal(merged['remoteUser'], 'nobody');
+  assert.deepEqual(merged['postCreateCommands'], ['true']);
+  // A service whose image the engine does not have is an error that says so.
+  await writeFile(path.join(ws, '.devcontainer', 'compose.yml'), 'services:\n  app:\n    build: .\n');
+  const missing = await f.berth(['read-configuration', '--workspace-folder', ws, '--include-merged-configuration']);
+  assert.equal(missing.code, 1);
+  assert.equal(singleJson(missing.stdout)['code'], 'not_found');
 });

@@ -11,7 +11,7 @@ import type { ImageRecord } from '../api/types/images';
 import { BerthError } from '../common/errors';
 import { imageHealthcheck, waitHealthy } from './health';
 import { serviceImage, type ImageOptions } from './images';
-import { CONFIG_HASH_LABEL, projectFilter } from './labels';
+import { CONFIG_HASH_LABEL, PROJECT_LABEL, SERVICE_LABEL, projectFilter } from './labels';
 import { servicesToStart } from './plan';
 import { ensureResources } from './resources';
 import { serviceRequest, withConfigHash } from './service-request';
@@ -81,6 +81,11 @@ export async function composeUp(o: ComposeUpOptions): Promise<ComposeUpResult> {
   const { api, project, logger } = o;
   const s = o.signal ? { signal: o.signal } : {};
   const order = servicesToStart(project, o.services ?? []);
+  const all = await api.call('containerList', { query: { all: 'true', filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${project.name}`] }) }, ...s });
+  for (const c of all) {
+    const service = c.request.labels?.[SERVICE_LABEL] ?? '';
+    if (!project.services[service]) logger.warn(`${c.name} belongs to service ${service}, which the Compose files no longer have; 'berth compose down' removes it`);
+  }
   await ensureResources({ api, project, services: order, logger, ...s });
   const images = new Map<string, ImageRecord>();
   const requests = new Map<string, ContainerCreateRequest>();
