@@ -260,9 +260,14 @@ test("read-configuration --include-merged-configuration: a compose configuration
   const merged = singleJson(r.stdout)['mergedConfiguration'] as Record<string, unknown>;
   assert.equal(merged['remoteUser'], 'nobody');
   assert.deepEqual(merged['postCreateCommands'], ['true']);
-  // A service whose image the engine does not have is an error that says so.
+  // A service built from a Dockerfile: its FROM's metadata (as the reference reads it).
+  await writeFile(path.join(ws, '.devcontainer', 'Dockerfile'), `FROM ${f.images.latest}\n`);
   await writeFile(path.join(ws, '.devcontainer', 'compose.yml'), 'services:\n  app:\n    build: .\n');
+  const built = await f.berth(['read-configuration', '--workspace-folder', ws, '--include-merged-configuration']);
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  assert.equal((singleJson(built.stdout)['mergedConfiguration'] as Record<string, unknown>)['remoteUser'], 'nobody');
+  await writeFile(path.join(ws, '.devcontainer', 'compose.yml'), 'services:\n  other:\n    build: .\n');
   const missing = await f.berth(['read-configuration', '--workspace-folder', ws, '--include-merged-configuration']);
   assert.equal(missing.code, 1);
-  assert.equal(singleJson(missing.stdout)['code'], 'not_found');
+  assert.match(String(singleJson(missing.stdout)['message']), /service "app" is not in/);
 });

@@ -154,3 +154,62 @@ test('berth up and the reference devcontainer up agree on user, folder, env, mou
   assert.deepEqual(ours.labels, ['devcontainer.config_file', 'devcontainer.local_folder', 'devcontainer.metadata']);
   assert.ok(Array.isArray(ours.metadata) && ours.metadata.some((e) => (e as { remoteUser?: string }).remoteUser === 'app'), JSON.stringify(ours.metadata));
 });
+
+test('read-configuration --include-merged-configuration agrees with the reference for a Dockerfile with a local feature, before and after up', { timeout: 300_000 }, async (t) => {
+  if (!reference) {
+    t.skip(whyMissing);
+    return;
+  }
+  // A base image that carries metadata of its own, built on the engine.
+  const baseDir = path.join(dir, 'merged-base');
+  await mkdir(baseDir, { recursive: true });
+  const baseLabel = JSON.stringify([{ remoteUser: 'app', containerEnv: { BASE: '1' }, postCreateCommand: 'echo base' }]);
+  await writeFile(path.join(baseDir, 'Dockerfile'), `FROM ${image}\nLABEL devcontainer.metadata='${baseLabel}'\n`);
+  const built = await run('docker', ['build', '-q', '-t', 'berth-merged-base:1', baseDir]);
+  assert.equal(built.code, 0, built.stderr);
+
+  const twin = async (name: string): Promise<string> => {
+    const ws = path.join(dir, name, 'WS-merged');
+    const dc = path.join(ws, '.devcontainer');
+    await mkdir(path.join(dc, 'feat'), { recursive: true });
+    await writeFile(path.join(dc, 'Dockerfile'), 'ARG BASE=nothing\nFROM ${BASE} AS base\nFROM base\nRUN true\n');
+    await writeFile(
+      path.join(dc, 'feat', 'devcontainer-feature.json'),
+      JSON.stringify({ id: 'feat', version: '1.0.0', containerEnv: { FEAT: 'yes' }, capAdd: ['SYS_PTRACE'], postCreateCommand: 'echo feat', customizations: { vscode: { extensions: ['a.b'] } } }),
+    );
+    await writeFile(path.join(dc, 'feat', 'install.sh'), '#!/bin/sh\ntrue\n');
+    await writeFile(
+      path.join(dc, 'devcontainer.json'),
+      JSON.stringify({ build: { dockerfile: 'Dockerfile', args: { BASE: 'berth-merged-base:1' } }, features: { './feat': {} }, runArgs: ['--network=none'], containerEnv: { LOCAL: 'x' }, postCreateCommand: 'echo local', updateRemoteUserUID: false }),
+    );
+    return ws;
+  };
+  const wsBerth = await twin('berth');
+  const wsRef = await twin('reference');
+  const merged = async (ws: string, berth: boolean): Promise<Record<string, unknown>> => {
+    const r = berth
+      ? await runBerth(['read-configuration', '--socket', socket, '--workspace-folder', ws, '--include-merged-configuration'])
+      : await run(reference ?? '', ['read-configuration', '--workspace-folder', ws, '--docker-path', 'docker', '--include-merged-configuration']);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const m = { ...((berth ? singleJson(r.stdout) : lastJsonLine({ code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr }))['mergedConfiguration'] as Record<string, unknown>) };
+    delete m['configFilePath'];
+    return JSON.parse(JSON.stringify(m).replaceAll(path.join(dir, berth ? 'berth' : 'reference'), 'DIR')) as Record<string, unknown>;
+  };
+  const before = await merged(wsBerth, true);
+  assert.deepEqual(before, await merged(wsRef, false));
+  // Base, feature and local entries in that order (so that the comparison compares something);
+  // a feature's containerEnv becomes ENV in its image, not metadata.
+  assert.deepEqual(before['containerEnv'], { BASE: '1', LOCAL: 'x' });
+  assert.equal(before['remoteUser'], 'app');
+  assert.deepEqual(before['capAdd'], ['SYS_PTRACE']);
+  assert.deepEqual(before['postCreateCommands'], ['echo base', 'echo feat', 'echo local']);
+
+  // After up, both answer from the container's own label.
+  const b = await runBerth(['up', '--socket', socket, '--workspace-folder', wsBerth]);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  const r = await run(reference, ['up', '--workspace-folder', wsRef, '--docker-path', 'docker']);
+  assert.equal(lastJsonLine(r)['outcome'], 'success', r.stderr.slice(-3000));
+  const after = await merged(wsBerth, true);
+  assert.deepEqual(after, await merged(wsRef, false));
+  assert.deepEqual(after, before);
+});

@@ -3,6 +3,7 @@
  * `workspaceMount` defaults of the spec. By default the whole git repository
  * that holds the workspace is mounted, so that git works inside.
  */
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../common/process/spawn';
 
@@ -11,8 +12,19 @@ export interface WorkspaceConfig {
   readonly workspaceMount?: string;
 }
 
+/** Whether `folder` or a folder above it has a `.git` (directory, or file of a linked work tree). */
+async function gitAbove(folder: string): Promise<boolean> {
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    if (await access(path.join(dir, '.git')).then(() => true, () => false)) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
 /** The top of the git work tree holding `folder` (symlinks kept), or undefined. */
-export async function findGitRoot(folder: string, options: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+export async function findGitRoot(folder: string, options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<string | undefined> {
+  // Without a .git above and no GIT_DIR, git finds no repository either: no need to ask it.
+  const env = options.env ?? process.env;
+  if (env['GIT_DIR'] === undefined && !(await gitAbove(folder))) return undefined;
   try {
     const result = await run(['git', 'rev-parse', '--show-cdup'], { cwd: folder, ...options });
     if (result.code !== 0) return undefined;

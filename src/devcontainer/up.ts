@@ -92,7 +92,7 @@ export async function findDevContainer(api: ApiClient, idLabels: Readonly<Record
   return [...list].sort((a, b) => b.created.localeCompare(a.created))[0];
 }
 
-async function ensureImage(options: PrepareImageOptions, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
+export async function ensureImage(options: Pick<PrepareImageOptions, 'api' | 'logger' | 'onPullProgress' | 'signal'>, reference: string): Promise<{ user: string; entries: ImageMetadataEntry[] }> {
   const { api, signal } = options;
   const s = signal ? { signal } : {};
   let image;

@@ -45,7 +45,7 @@ export const readConfigurationCommand: Command = {
     });
     const merged =
       values['include-merged-configuration'] === true
-        ? await mergedConfiguration(result.config, engineClient(values, ctx.env), { signal: ctx.signal, compose: { configFile: result.configFile, workspaceFolder, env: ctx.env } })
+        ? await mergedConfiguration(result, { api: engineClient(values, ctx.env), workspaceFolder, env: ctx.env, logger: ctx.logger, signal: ctx.signal })
         : undefined;
     ctx.result({
       configuration: { ...result.config, configFilePath: configFileUri(result.configFile, config !== undefined) },

@@ -55,7 +55,9 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
     resolved = await resolver.resolve({ containerId: id, request, imageVolumes: image.config.Volumes, rootfs: paths.rootfs, ...options });
     const user = await resolveUser(paths.rootfs, request.user ?? image.config.User);
     const hostname = request.hostname ?? id.slice(0, 12);
-    const stored: ContainerCreateRequest = { ...request, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM' };
+    // As Docker does, the container carries the image's labels under its own.
+    const labels = image.config.Labels && Object.keys(image.config.Labels).length > 0 ? { labels: { ...image.config.Labels, ...request.labels } } : {};
+    const stored: ContainerCreateRequest = { ...request, ...labels, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM' };
     const nofileLimit = await nofileHardLimit();
     network = await ctx.options.network?.plan({ id, name, dir: paths.dir, request: stored, hostname, ...(image.config.ExposedPorts ? { imageExposedPorts: image.config.ExposedPorts } : {}) }, options);
     const spec = buildRuntimeSpec({
