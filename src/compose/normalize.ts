@@ -159,6 +159,27 @@ export function envFilePaths(svc: unknown, workingDir: string): { path: string; 
   return list.map((f) => (isMap(f) ? { path: hostPath(text(f['path']), workingDir), required: f['required'] !== false } : { path: hostPath(text(f), workingDir), required: true }));
 }
 
+/** Service keys Berth applies (or that need nothing: container_name, pull_policy...). */
+const KNOWN = new Set([
+  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs', 'networks', 'network_mode',
+  'depends_on', 'healthcheck', 'user', 'working_dir', 'hostname', 'container_name', 'labels', 'cap_add', 'cap_drop', 'security_opt',
+  'privileged', 'init', 'tty', 'stdin_open', 'extra_hosts', 'restart', 'stop_signal', 'stop_grace_period', 'profiles',
+  'mem_limit', 'cpus', 'pids_limit', 'pull_policy', 'platform',
+]);
+
+/** The keys of a service Berth does not apply. */
+export function ignoredKeys(svc: unknown): string[] {
+  return typeof svc === 'object' && svc !== null ? Object.keys(svc).filter((k) => !KNOWN.has(k) && !k.startsWith('x-')) : [];
+}
+
+function resources(svc: Raw, where: string): ComposeService['resources'] {
+  const memory = svc['mem_limit'] === undefined ? undefined : byteSize(svc['mem_limit'], `${where}.mem_limit`);
+  const cpus = svc['cpus'] === undefined ? undefined : Number(svc['cpus']);
+  const pids = svc['pids_limit'] === undefined ? undefined : Number(svc['pids_limit']);
+  if (memory === undefined && cpus === undefined && pids === undefined) return undefined;
+  return { ...(memory !== undefined ? { memory } : {}), ...(cpus !== undefined ? { nanoCpus: Math.round(cpus * 1e9) } : {}), ...(pids !== undefined ? { pidsLimit: pids } : {}) };
+}
+
 function service(name: string, svc: Raw, input: NormalizeInput): ComposeService {
   const where = `services.${name}`;
   const networkMode = str(svc['network_mode']);
@@ -201,6 +222,7 @@ function service(name: string, svc: Raw, input: NormalizeInput): ComposeService 
     ...opt('stopSignal', str(svc['stop_signal'])),
     ...opt('stopGracePeriodS', svc['stop_grace_period'] === undefined ? undefined : durationMs(svc['stop_grace_period'], `${where}.stop_grace_period`) / 1000),
     profiles: strings(svc['profiles']),
+    ...opt('resources', resources(svc, where)),
   });
 }
 
@@ -233,5 +255,6 @@ export function normalizeProject(raw: Raw, input: NormalizeInput): ComposeProjec
     for (const v of s.volumes) if (v.type === 'volume' && v.source && !volumes[v.source]) throw new BerthError('invalid_argument', `services.${s.name}.volumes: volume "${v.source}" is not declared in the top-level volumes`);
     for (const n of Object.keys(s.networks)) if (!networks[n]) throw new BerthError('invalid_argument', `services.${s.name}.networks: network "${n}" is not declared in the top-level networks`);
   }
-  return Object.freeze({ name: input.name, workingDir: input.workingDir, configFiles: [...input.configFiles], services: out, volumes, networks, profiles: [...input.profiles] });
+  const warnings = Object.entries(services).flatMap(([name, svc]) => ignoredKeys(svc).map((k) => `services.${name}.${k} is not supported by Berth yet; ignored`));
+  return Object.freeze({ name: input.name, workingDir: input.workingDir, configFiles: [...input.configFiles], services: out, volumes, networks, profiles: [...input.profiles], warnings });
 }

@@ -19,6 +19,9 @@ const project = normalizeProject(
         labels: ['mine=1'],
         expose: ['3000'],
         stop_grace_period: '3s',
+        mem_limit: '512m',
+        cpus: 1.5,
+        deploy: { replicas: 2 },
       },
       db: { image: 'db:1' },
       side: { image: 'side:1', network_mode: 'service:db' },
@@ -38,6 +41,8 @@ test('serviceRequest: Compose labels, volumes by engine name, the service name a
   assert.equal(r.init, true);
   assert.deepEqual(r.capAdd, ['NET_ADMIN']);
   assert.equal(r.stopTimeout, 3);
+  assert.deepEqual(r.resources, { memory: 512 * 1024 * 1024, nanoCpus: 1_500_000_000 });
+  assert.deepEqual(project.warnings, ['services.app.deploy is not supported by Berth yet; ignored']);
   assert.deepEqual(r.exposedPorts, ['3000/tcp']);
   const labels = { ...r.labels };
   assert.match(labels['com.docker.compose.config-hash'] ?? '', /^[0-9a-f]{64}$/);

@@ -100,6 +100,7 @@ export function serviceRequest(project: ComposeProject, service: ComposeService,
     ...(service.extraHosts.length > 0 ? { extraHosts: service.extraHosts } : {}),
     ...(ports.length > 0 ? { ports } : {}),
     ...(service.expose.length > 0 ? { exposedPorts: service.expose.map((e) => (e.includes('/') ? e : `${e}/tcp`)) } : {}),
+    ...(service.resources ? { resources: service.resources } : {}),
     ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
     ...(service.stopGracePeriodS !== undefined ? { stopTimeout: service.stopGracePeriodS } : {}),
   };

@@ -84,6 +84,8 @@ export interface ComposeService {
   readonly stopSignal?: string;
   readonly stopGracePeriodS?: number;
   readonly profiles: readonly string[];
+  /** mem_limit, cpus, pids_limit. */
+  readonly resources?: { readonly memory?: number; readonly nanoCpus?: number; readonly pidsLimit?: number };
 }
 
 export interface ProjectVolume {
@@ -112,6 +114,8 @@ export interface ComposeProject {
   readonly networks: Readonly<Record<string, ProjectNetwork>>;
   /** The profiles enabled when it was loaded. */
   readonly profiles: readonly string[];
+  /** What Berth read but does not apply ("services.app.deploy is not supported; ignored"). */
+  readonly warnings: readonly string[];
 }
 
 /** Packs a build context: `dir` minus .dockerignore; `keep` always; `extra` adds an outside file under a name (the CLI's packer). */

@@ -81,6 +81,7 @@ export async function composeUp(o: ComposeUpOptions): Promise<ComposeUpResult> {
   const { api, project, logger } = o;
   const s = o.signal ? { signal: o.signal } : {};
   const order = servicesToStart(project, o.services ?? []);
+  for (const w of project.warnings) logger.warn(w);
   const all = await api.call('containerList', { query: { all: 'true', filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${project.name}`] }) }, ...s });
   for (const c of all) {
     const service = c.request.labels?.[SERVICE_LABEL] ?? '';
