@@ -1,4 +1,4 @@
-// Type-aware lint. Layering (STYLE.md): common <- api <- config <- engine | devcontainer | gateway <- cli;
+// Type-aware lint. Layering (STYLE.md): common <- api <- config <- engine | compose <- devcontainer | gateway <- cli;
 // extension/ and server/ use only api, config and common; only extension/ imports vscode.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -39,6 +39,7 @@ export default tseslint.config(
   layer(['src/api/**'], ['config', 'engine', 'devcontainer', 'cli'], noVscode),
   layer(['src/config/**'], ['engine', 'devcontainer', 'cli'], noVscode),
   layer(['src/engine/**'], ['devcontainer', 'cli'], noVscode),
+  layer(['src/compose/**'], ['engine', 'devcontainer', 'cli'], noVscode),
   layer(['src/devcontainer/**'], ['engine', 'cli'], noVscode),
   layer(['src/gateway/**'], ['config', 'engine', 'devcontainer', 'cli'], noVscode),
   layer(['src/cli/**'], [], noVscode),

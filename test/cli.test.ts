@@ -105,14 +105,6 @@ test('bad flags and unknown commands are clear errors', async () => {
   assert.equal(singleJson(cmd.stdout)['outcome'], 'error');
 });
 
-test('commands of later milestones say "not yet" with their issue', async () => {
-  const compose = await runBerth(['compose', 'up']);
-  assert.equal(compose.code, 1);
-  const out = singleJson(compose.stdout);
-  assert.equal(out['code'], 'not_implemented');
-  assert.match(String(out['message']), /berth compose is not available yet \(tracked in issue #9\)/);
-});
-
 test('--log-format json writes JSON lines to stderr', async () => {
   const dir = await workspace({ '.devcontainer.json': '{ "image": "a", "colour": "blue" }' });
   const run = await runBerth(['read-configuration', '--workspace-folder', dir, '--log-format', 'json']);

@@ -110,9 +110,11 @@ test('berth up: a failing hook stops the rest and says which, with its exit code
   await berth(['down', '--workspace-folder', ws]);
 });
 
-test('berth up says "not yet" for what needs later parts', async () => {
+test('berth up with a compose configuration whose file is missing names the file', async () => {
   const compose = await workspace('app-compose', { dockerComposeFile: 'compose.yaml', service: 'app' });
   const r = await berth(['up', '--workspace-folder', compose]);
   assert.equal(r.code, 1);
-  assert.match(String(singleJson(r.stdout)['message']), /not available yet \(tracked in issue #9\)/);
+  const out = singleJson(r.stdout);
+  assert.equal(out['code'], 'not_found');
+  assert.match(String(out['message']), /Compose file .*app-compose\/\.devcontainer\/compose\.yaml cannot be read/);
 });

@@ -4,6 +4,7 @@
  */
 import { createLogger, type LogFormat, type LogLevel } from '../common/log';
 import { commandHelp, parseCommandArgs, stringOption, type Command } from './command';
+import { composeCommand } from './commands/compose';
 import { containerCommand } from './commands/container';
 import { logsCommand, runUserCommandsCommand, setUpCommand } from './commands/devcontainer-setup';
 import { downCommand, execCommand, listCommand, stopCommand } from './commands/devcontainer-verbs';
@@ -14,7 +15,6 @@ import { buildCommand } from './commands/build';
 import { pullCommand } from './commands/pull';
 import { pushCommand, tagCommand } from './commands/push';
 import { listConfigurationsCommand } from './commands/list-configurations';
-import { pendingCommands } from './commands/not-yet';
 import { portForwardCommand } from './commands/port-forward';
 import { readConfigurationCommand } from './commands/read-configuration';
 import { serveCommand } from './commands/serve';
@@ -35,7 +35,7 @@ export interface CliIo {
 }
 
 export function allCommands(): readonly Command[] {
-  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, serveCommand, tokenCommand, ...pendingCommands];
+  return [readConfigurationCommand, listConfigurationsCommand, templatesCommand, engineCommand, pullCommand, buildCommand, pushCommand, tagCommand, imagesCommand, containerCommand, upCommand, featuresCommand, execCommand, runUserCommandsCommand, setUpCommand, logsCommand, stopCommand, downCommand, listCommand, sshCommand, sshConfigCommand, portForwardCommand, serveCommand, tokenCommand, composeCommand];
 }
 
 function globalHelp(commands: readonly Command[]): string {

@@ -1,20 +1,20 @@
 /**
  * `up`: from a workspace folder to a ready dev container. Finds the
  * container by its id labels (starting it when stopped), or pulls the
- * image and creates one, then runs the lifecycle hooks. Image-based
- * configurations today; Dockerfile, compose and features say "not yet".
+ * image and creates one, then runs the lifecycle hooks. Compose-based
+ * configurations go to up-compose.ts.
  */
 import path from 'node:path';
 import type { ApiClient } from '../api/client';
 import { errorFromResponse } from '../api/http-errors';
 import type { PullProgress } from '../api/types/images';
 import type { ContainerRecord } from '../api/types/containers';
-import { BerthError, notYet } from '../common/errors';
+import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import { configToMetadataEntry, IMAGE_METADATA_LABEL, mergeConfiguration, parseImageMetadataLabel, type ImageMetadataEntry, type MergedDevContainerConfig } from '../config/image-metadata';
 import { readConfiguration, type ReadConfigurationResult } from '../config/read';
 import { substituteDevcontainerId } from '../config/substitute';
-import { configKind, type DevContainerConfig } from '../config/types';
+import { configKind, isComposeConfig, type DevContainerConfig } from '../config/types';
 import { containerRequest } from './container-request';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
@@ -28,6 +28,7 @@ import { dotfilesMount, fetchDotfiles, type DotfilesOptions } from './dotfiles';
 import { execIn } from './lifecycle';
 import { updateRemoteUserUid } from './update-uid';
 import { remoteUserOf, setUpContainer } from './setup-container';
+import { upCompose } from './up-compose';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
 export const CONFIG_FILE_LABEL = 'devcontainer.config_file';
@@ -76,6 +77,8 @@ export interface UpResult {
   readonly remoteWorkspaceFolder: string;
   readonly created: boolean;
   readonly hooks: Readonly<Record<string, 'ran' | 'skipped'>>;
+  /** Compose-based configurations: the project's name (as the reference CLI reports it). */
+  readonly composeProjectName?: string;
 }
 
 export function defaultIdLabels(workspaceFolder: string, configFile: string): Record<string, string> {
@@ -117,7 +120,7 @@ export type Source = { readonly kind: 'image'; readonly image: string } | { read
 
 export function sourceOf(config: DevContainerConfig): Source {
   const kind = configKind(config);
-  if (kind === 'compose') throw notYet('berth up for compose-based configurations', 9);
+  if (kind === 'compose') throw new BerthError('invalid_argument', "a compose-based configuration's image is its service's: see up-compose.ts");
   if (kind === 'dockerfile') return { kind };
   const image = 'image' in config ? config.image : undefined;
   if (kind !== 'image' || !image) throw new BerthError('invalid_argument', 'the configuration names no image, Dockerfile or compose file');
@@ -203,6 +206,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   });
   const idLabels = options.idLabels ?? defaultIdLabels(options.workspaceFolder, read.configFile);
   const config = substituteDevcontainerId(read.config, idLabels);
+  if (isComposeConfig(config)) return upCompose(options, read, config, idLabels);
   const source = sourceOf(config);
   const initialize = await runInitializeCommand(config.initializeCommand, { workspaceFolder: options.workspaceFolder, env: options.env, logger, ...s });
   let existing = await findDevContainer(api, idLabels, signal);

@@ -8,7 +8,9 @@ import { errorFromResponse } from '../../api/http-errors';
 import { BerthError } from '../../common/errors';
 import { readConfiguration } from '../../config/read';
 import type { FeatureValue } from '../../devcontainer/features/feature-json';
+import { isComposeConfig } from '../../config/types';
 import { prepareImage } from '../../devcontainer/up';
+import { composeServiceSource } from '../../devcontainer/up-compose';
 import { stringList, stringOption, type CommandContext, type OptionSpecs, type ParsedOptions } from '../command';
 import { packContext } from '../context-tar';
 import { engineClient } from '../engine-client';
@@ -35,11 +37,10 @@ export async function buildDevContainer(values: ParsedOptions, ctx: CommandConte
       throw new BerthError('invalid_argument', `--additional-features is not valid JSON: ${(err as Error).message}`);
     }
   }
-  const { image } = await prepareImage(
-    { api, workspaceFolder, pack: packContext, buildNoCache: values['no-cache'] === true, ...(additionalFeatures ? { additionalFeatures } : {}), logger: ctx.logger, signal: ctx.signal },
-    read.config,
-    read.configFile,
-  );
+  const options = { api, workspaceFolder, pack: packContext, buildNoCache: values['no-cache'] === true, ...(additionalFeatures ? { additionalFeatures } : {}), logger: ctx.logger, signal: ctx.signal };
+  // A compose configuration's image is its dev service's, with the features on top.
+  const source = isComposeConfig(read.config) ? await composeServiceSource(options, read.config, read.configFile, ctx.env) : undefined;
+  const { image } = await prepareImage(options, read.config, read.configFile, source);
   const names = stringList(values, 'image-name');
   if (values['push'] === true && names.length === 0) throw new BerthError('invalid_argument', '--push needs --image-name');
   for (const name of names) await api.call('imageTag', { params: { name: image }, body: { target: name }, signal: ctx.signal });

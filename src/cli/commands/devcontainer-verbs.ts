@@ -1,11 +1,14 @@
 /**
  * `berth exec`, `stop`, `down` and `list`: the dev container of a workspace,
- * found by its id labels. `exec` is a session command: its stdout and
+ * found by its id labels (`stop` and `down` act on its whole Compose project
+ * when it has one). `exec` is a session command: its stdout and
  * stderr are the command's, and its exit code too.
  */
 import type { ApiClient } from '../../api/client';
 import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
+import { composeDown, composeStop } from '../../compose/down';
+import { PROJECT_LABEL } from '../../compose/labels';
 import { remoteContext } from '../../devcontainer/remote-context';
 import { readConfiguration } from '../../config/read';
 import { defaultIdLabels, findDevContainer, LOCAL_FOLDER_LABEL } from '../../devcontainer/up';
@@ -58,6 +61,11 @@ export const stopCommand: Command = {
   options: WORKSPACE_OPTIONS,
   async run(values, _positionals, ctx) {
     const { api, record } = await requireDevContainer(values, ctx);
+    const project = record.request.labels?.[PROJECT_LABEL];
+    if (project) {
+      ctx.result({ outcome: 'success', containerId: record.id, project, stopped: await composeStop({ api, project, logger: ctx.logger, signal: ctx.signal }) });
+      return 0;
+    }
     if (record.state.status === 'running') await api.call('containerStop', { params: { id: record.id }, signal: ctx.signal });
     ctx.result({ outcome: 'success', containerId: record.id });
     return 0;
@@ -68,9 +76,15 @@ export const downCommand: Command = {
   name: 'down',
   summary: 'Stop and remove the dev container of a workspace (its volumes stay unless --volumes).',
   usage: 'down [--workspace-folder DIR] [--config FILE] [--id-label K=V] [--volumes]',
-  options: { ...WORKSPACE_OPTIONS, volumes: { type: 'boolean', description: "Also remove the container's anonymous volumes." } },
+  options: { ...WORKSPACE_OPTIONS, volumes: { type: 'boolean', description: "Also remove the container's anonymous volumes (a Compose project's named volumes too)." } },
   async run(values, _positionals, ctx) {
     const { api, record } = await requireDevContainer(values, ctx);
+    const project = record.request.labels?.[PROJECT_LABEL];
+    if (project) {
+      const removed = await composeDown({ api, project, volumes: values['volumes'] === true, logger: ctx.logger, signal: ctx.signal });
+      ctx.result({ outcome: 'success', containerId: record.id, project, ...removed });
+      return 0;
+    }
     await api.call('containerRemove', { params: { id: record.id }, query: { force: 'true', ...(values['volumes'] === true ? { volumes: 'true' } : {}) }, signal: ctx.signal });
     ctx.result({ outcome: 'success', containerId: record.id });
     return 0;

@@ -45,7 +45,7 @@ export const readConfigurationCommand: Command = {
     });
     const merged =
       values['include-merged-configuration'] === true
-        ? await mergedConfiguration(result, { api: engineClient(values, ctx.env), workspaceFolder, logger: ctx.logger, signal: ctx.signal })
+        ? await mergedConfiguration(result, { api: engineClient(values, ctx.env), workspaceFolder, env: ctx.env, logger: ctx.logger, signal: ctx.signal })
         : undefined;
     ctx.result({
       configuration: { ...result.config, configFilePath: configFileUri(result.configFile, config !== undefined) },

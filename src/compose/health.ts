@@ -1,0 +1,73 @@
+/**
+ * Healthchecks, run from the Compose layer: the service's `healthcheck`
+ * (or its image's HEALTHCHECK) executed in the container until it passes
+ * (healthy) or fails `retries` times after the start period (unhealthy).
+ * `depends_on: {condition: service_healthy}` waits on this. The engine keeps
+ * no health state of its own yet, so `ps` cannot show it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApiClient } from '../api/client';
+import type { ImageRuntimeConfig } from '../api/types/oci';
+import { BerthError } from '../common/errors';
+import type { Logger } from '../common/log';
+import type { Healthcheck } from './types';
+
+const NS_PER_MS = 1e6;
+
+/** The image's HEALTHCHECK in Compose's terms (durations in ns there). */
+export function imageHealthcheck(config: ImageRuntimeConfig | undefined): Healthcheck | undefined {
+  const h = config?.Healthcheck;
+  if (!h?.Test || h.Test.length === 0) return undefined;
+  const ms = (ns: number | undefined, dflt: number): number => (ns ? ns / NS_PER_MS : dflt);
+  return { test: h.Test, intervalMs: ms(h.Interval, 30_000), timeoutMs: ms(h.Timeout, 30_000), retries: h.Retries || 3, startPeriodMs: ms(h.StartPeriod, 0), startIntervalMs: 5_000 };
+}
+
+export function healthArgv(test: readonly string[]): string[] | undefined {
+  const [kind, ...rest] = test;
+  if (kind === 'CMD') return rest;
+  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', rest.join(' ')];
+  return undefined;
+}
+
+async function probe(api: ApiClient, id: string, argv: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<{ ok: boolean; output: string }> {
+  const timeout = AbortSignal.timeout(Math.max(timeoutMs, 1));
+  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let output = '';
+  let exitCode = -1;
+  try {
+    for await (const m of api.stream('containerExec', { params: { id }, body: { cmd: argv }, signal: both })) {
+      if ('exitCode' in m) exitCode = m.exitCode;
+      else output = (output + m.text).slice(-2048);
+    }
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    if (timeout.aborted) return { ok: false, output: `health check timed out after ${timeoutMs} ms` };
+    return { ok: false, output: (err as Error).message };
+  }
+  return { ok: exitCode === 0, output };
+}
+
+/** Resolves once the container is healthy; throws when it is unhealthy or stopped. */
+export async function waitHealthy(o: { api: ApiClient; containerId: string; service: string; healthcheck: Healthcheck; logger: Logger; signal?: AbortSignal }): Promise<void> {
+  const argv = healthArgv(o.healthcheck.test);
+  if (!argv) throw new BerthError('failed_precondition', `service ${o.service} has no healthcheck, so it cannot become healthy`);
+  const s = o.signal ? { signal: o.signal } : {};
+  const started = Date.now();
+  let failures = 0;
+  for (;;) {
+    const r = await probe(o.api, o.containerId, argv, o.healthcheck.timeoutMs, o.signal);
+    if (r.ok) {
+      o.logger.info(`${o.service} is healthy`);
+      return;
+    }
+    const inStartPeriod = Date.now() - started < o.healthcheck.startPeriodMs;
+    if (!inStartPeriod) failures++;
+    const state = (await o.api.call('containerInspect', { params: { id: o.containerId }, ...s })).state;
+    if (state.status !== 'running') throw new BerthError('failed_precondition', `service ${o.service} exited (code ${state.exitCode}) before it became healthy`);
+    if (failures >= Math.max(o.healthcheck.retries, 1)) {
+      throw new BerthError('failed_precondition', `service ${o.service} is unhealthy: ${argv.join(' ')} failed ${failures} times${r.output.trim() ? `: ${r.output.trim()}` : ''}`);
+    }
+    o.logger.debug(`${o.service}: health check failed (${failures}/${o.healthcheck.retries})`);
+    await sleep(inStartPeriod ? Math.min(o.healthcheck.startIntervalMs, o.healthcheck.intervalMs) : o.healthcheck.intervalMs, undefined, s);
+  }
+}
