@@ -13,7 +13,7 @@ import type { Platform } from '../../api/types/oci';
 import { BerthError, notYet, toBerthError } from '../../common/errors';
 import { resolveUser } from '../oci/user';
 import type { BuilderDeps } from './builder';
-import { BuildCache, cacheKey } from './build-cache';
+import { type BuildCache, cacheKey, type LayerCheck } from './build-cache';
 import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withConfig, withLayer } from './build-state';
 import { applyConfig, commandOf } from './config-steps';
 import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
@@ -40,6 +40,7 @@ export class BuildJob {
   private step = 0;
   private readonly total: number;
   readonly counts = { cached: 0, layersWritten: 0, containersCreated: 0 };
+  private readonly layerCheck: LayerCheck;
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -51,6 +52,7 @@ export class BuildJob {
     private readonly run: JobRun,
   ) {
     this.total = dockerfile.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    this.layerCheck = parts.cache.check();
   }
 
   private say(text: string): void {
@@ -175,7 +177,7 @@ export class BuildJob {
     const instruction = ins.heredocs ? JSON.stringify([ins.text, ins.args]) : ins.text;
     const key = cacheKey({ parent: stateId(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
-      const hit = await this.parts.cache.get(key);
+      const hit = await this.parts.cache.get(key, this.layerCheck);
       if (hit) {
         this.counts.cached++;
         this.say(' ---> Using cache');
@@ -185,6 +187,7 @@ export class BuildJob {
     }
     const next = await this.executeStep(ins, state, scope, copy);
     await this.parts.cache.put(key, next);
+    this.layerCheck.made(next);
     this.say(` ---> ${stateLabel(next)}`);
     return next;
   }
