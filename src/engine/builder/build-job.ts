@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
-import type { Platform } from '../../api/types/oci';
+import type { ImageRuntimeConfig, Platform } from '../../api/types/oci';
 import { BerthError, notYet, toBerthError } from '../../common/errors';
 import { resolveUser } from '../oci/user';
 import type { BuilderDeps } from './builder';
@@ -18,7 +18,7 @@ import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withC
 import { applyConfig, commandOf } from './config-steps';
 import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
 import { copySources, mkdirIn } from './copy-files';
-import type { Dockerfile, Instruction, Stage } from './dockerfile';
+import { type Dockerfile, type Instruction, parseDockerfile, type Stage } from './dockerfile';
 import { RunFailed, runStep } from './step-run';
 import { shellExpand, shellWords } from './shell-words';
 import type { WorkRoots } from './work-root';
@@ -132,6 +132,19 @@ export class BuildJob {
     }
     this.say(` ---> ${stateLabel(state)}`);
     const scope: StageScope = { args: new Map(), cmdSet: false };
+    // ONBUILD triggers of the base run first, in this build's context; the child's config drops them.
+    const triggers = onBuildTriggers(state, stage.from, this.file);
+    if (triggers.length > 0) {
+      state = { ...state, config: { ...state.config, config: withoutOnBuild(runtimeConfig(state)) } };
+      this.say(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}`);
+    }
+    for (const ins of triggers) {
+      try {
+        state = await this.instruction(ins, state, scope);
+      } catch (err) {
+        throw this.fail(ins, err);
+      }
+    }
     const instructions = [...stage.instructions];
     if (last && this.options.labels && Object.keys(this.options.labels).length > 0) {
       const text = Object.entries(this.options.labels)
@@ -358,6 +371,21 @@ async function ownerIn(rootfs: string, spec: string): Promise<{ uid: number; gid
     const u = await resolveUser(rootfs, user);
     return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
   }
+}
+
+/** The base's ONBUILD triggers as instructions (at the FROM's line). */
+function onBuildTriggers(state: BuildState, from: Instruction, file: string): Instruction[] {
+  return (runtimeConfig(state).OnBuild ?? []).map((trigger) => {
+    const parsed = parseDockerfile(`FROM scratch\n${trigger}\n`, file).stages[0]?.instructions[0];
+    if (!parsed) throw new BerthError('invalid_argument', `${file}:${from.line}: empty ONBUILD trigger in the base image`);
+    if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(parsed.keyword)) throw new BerthError('invalid_argument', `${file}:${from.line}: ${parsed.keyword} isn't allowed as an ONBUILD trigger`);
+    return { ...parsed, line: from.line };
+  });
+}
+
+function withoutOnBuild(config: ImageRuntimeConfig): ImageRuntimeConfig {
+  const { OnBuild: _triggers, ...rest } = config;
+  return rest;
 }
 
 /** "os/arch[/variant]" (FROM --platform). */
