@@ -4,7 +4,7 @@
  * build args in scope and the content it reads) or executed. Failures name
  * the Dockerfile line and instruction.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
@@ -20,6 +20,7 @@ import { contextRoot, hashSources, matchSources, plainRoot, type Source, type So
 import { copySources, mkdirIn } from './copy-files';
 import { type Dockerfile, type Instruction, parseDockerfile, type Stage } from './dockerfile';
 import { RunFailed, runStep } from './step-run';
+import { downloadAll, isUrl } from './remote-source';
 import { shellExpand, shellWords } from './shell-words';
 import type { WorkRoots } from './work-root';
 
@@ -187,6 +188,15 @@ export class BuildJob {
     }
     if (ins.keyword === 'CMD') scope.cmdSet = true;
     const copy = ins.keyword === 'COPY' || ins.keyword === 'ADD' ? await this.copyPlan(ins, state, scope) : undefined;
+    try {
+      return await this.cachedStep(ins, state, scope, copy);
+    } finally {
+      await copy?.release?.();
+    }
+  }
+
+  /** The step from the cache, else executed and stored there. */
+  private async cachedStep(ins: Instruction, state: BuildState, scope: StageScope, copy: CopyPlan | undefined): Promise<BuildState> {
     const instruction = ins.heredocs ? JSON.stringify([ins.text, ins.args]) : ins.text;
     const key = cacheKey({ parent: stateId(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
@@ -257,10 +267,26 @@ export class BuildJob {
     const rawDest = words.at(-1) ?? '';
     const workdir = runtimeConfig(state).WorkingDir || '/';
     const dest = rawDest.startsWith('/') ? rawDest : `${workdir.replace(/\/$/, '')}/${rawDest}`;
-    if (patterns.some((p) => /^https?:\/\//.test(p))) {
+    const checksum = ins.flags.get('checksum');
+    if (patterns.some(isUrl)) {
       if (ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
-      throw notYet('ADD from a URL', 6);
+      if (!patterns.every(isUrl)) throw notYet('ADD of URLs together with other sources', 6);
+      const signal = this.run.signal;
+      const downloads = await downloadAll(this.deps.root, patterns, {
+        ...(checksum !== undefined ? { checksum } : {}),
+        ...(rawDest.endsWith('/') ? {} : { fallbackName: path.posix.basename(dest) }),
+        ...(signal ? { signal } : {}),
+      });
+      try {
+        const sources = await Promise.all(downloads.files.map(async (f): Promise<Source> => ({ rel: f.name, abs: path.join(downloads.dir, f.name), stat: await lstat(path.join(downloads.dir, f.name)) })));
+        const content = JSON.stringify(downloads.files.map((f) => [f.name, f.digest, f.mtime?.toISOString() ?? '']));
+        return { from: { kind: 'context', root: plainRoot(downloads.dir) }, sources, patterns, dest, content, extract: false, release: downloads.release };
+      } catch (err) {
+        await downloads.release();
+        throw err;
+      }
     }
+    if (checksum !== undefined) throw new BerthError('invalid_argument', '--checksum is only supported for URL sources');
     const docs = patterns.map((p) => /^<<-?(.+)$/.exec(p)?.[1]);
     if (ins.heredocs && docs.some((d) => d !== undefined)) {
       if (docs.some((d) => d === undefined)) throw new BerthError('invalid_argument', `${ins.keyword} cannot mix here-documents and other sources`);
@@ -312,7 +338,7 @@ export class BuildJob {
     const chown = ins.flags.get('chown');
     const fill = async (rootfs: string, root: SourceRoot, sources: readonly Source[]): Promise<void> => {
       const owner = chown ? await ownerIn(rootfs, chown) : undefined;
-      await copySources(rootfs, root, sources, plan.dest, { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), extract: ins.keyword === 'ADD', ...(signal ? { signal } : {}) });
+      await copySources(rootfs, root, sources, plan.dest, { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), extract: plan.extract ?? ins.keyword === 'ADD', ...(signal ? { signal } : {}) });
     };
     const from = plan.from;
     const layer =
@@ -358,6 +384,10 @@ interface CopyPlan {
   readonly patterns: readonly string[];
   readonly dest: string;
   readonly content: string;
+  /** ADD extracts local archives unless this says otherwise (downloads). */
+  readonly extract?: boolean;
+  /** Removes what the plan made (downloads). */
+  readonly release?: () => Promise<void>;
 }
 
 /** --chown=user[:group] against the destination's passwd and group files (a lone user is also the group, as Docker does). */

@@ -60,6 +60,10 @@ export class Builder {
     for (const name of await readdir(path.join(this.deps.root, 'contexts'))) {
       if (name.startsWith('.upload-')) await rm(path.join(this.deps.root, 'contexts', name), { recursive: true, force: true });
     }
+    // Downloads (ADD from a URL) of builds a killed daemon left behind.
+    for (const name of await readdir(this.deps.root)) {
+      if (name.startsWith('download-')) await rm(path.join(this.deps.root, name), { recursive: true, force: true });
+    }
     await this.work.cleanupStale();
     // RUN containers of builds a killed daemon left behind.
     for (const c of await this.deps.containers.list({ all: true, label: ['berth.build'] })) {
