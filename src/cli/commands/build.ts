@@ -30,7 +30,7 @@ function pairs(items: readonly string[], env: NodeJS.ProcessEnv, what: string): 
 export const buildCommand: Command = {
   name: 'build',
   summary: "Build an image from a Dockerfile on the engine (layer cache, multi-stage), or a workspace's dev container image.",
-  usage: 'build [CONTEXT] [-f Dockerfile] [-t name:tag]... [--target STAGE] [--build-arg K=V]... [--label K=V]... [--no-cache] [--pull] [--network MODE] | build --workspace-folder DIR [--image-name NAME]... [--push] [--no-cache]',
+  usage: 'build [CONTEXT] [-f Dockerfile] [-t name:tag]... [--target STAGE] [--build-arg K=V]... [--label K=V]... [--no-cache] [--pull] [--network MODE] [--cache-from IMAGE]... | build --workspace-folder DIR [--image-name NAME]... [--push] [--no-cache]',
   allowPositionals: true,
   options: {
     ...ENGINE_OPTIONS,
@@ -43,6 +43,7 @@ export const buildCommand: Command = {
     'no-cache': { type: 'boolean', description: 'Run every step again.' },
     pull: { type: 'boolean', description: 'Pull base images even when stored.' },
     network: { type: 'string', valueName: 'mode', description: 'Network mode of RUN steps (default: the engine default; "host" shares the host network).' },
+    'cache-from': { type: 'string', multiple: true, valueName: 'image', description: 'An image (pulled when missing) whose layers can stand in for steps whose history matches (repeatable).' },
   },
   async run(values, positionals, ctx) {
     if (stringOption(values, 'workspace-folder') !== undefined) return buildDevContainer(values, ctx);
@@ -70,6 +71,7 @@ export const buildCommand: Command = {
       noCache: values['no-cache'] === true,
       pull: values['pull'] === true,
       ...(network ? { networkMode: network } : {}),
+      ...(list(values, 'cache-from').length > 0 ? { cacheFrom: list(values, 'cache-from') } : {}),
     };
     const client = engineClient(values, ctx.env);
     const json = stringOption(values, 'log-format') === 'json';

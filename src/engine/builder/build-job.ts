@@ -16,11 +16,13 @@ import type { BuilderDeps } from './builder';
 import { type BuildCache, cacheKey, type LayerCheck } from './build-cache';
 import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withConfig, withLayer } from './build-state';
 import { applyConfig, commandOf } from './config-steps';
+import { CacheFromImages } from './cache-from';
 import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
 import { copySources, mkdirIn } from './copy-files';
 import { type Dockerfile, type Instruction, parseDockerfile, type Stage } from './dockerfile';
 import { RunFailed, runStep } from './step-run';
 import { downloadAll, isUrl } from './remote-source';
+import { configCreatedBy, contentComment, copyCreatedBy, runCreatedBy, stepOutcomes, workdirCreatedBy } from './step-outcome';
 import { shellExpand, shellWords } from './shell-words';
 import type { WorkRoots } from './work-root';
 
@@ -42,6 +44,7 @@ export class BuildJob {
   private readonly total: number;
   readonly counts = { cached: 0, layersWritten: 0, containersCreated: 0 };
   private readonly layerCheck: LayerCheck;
+  private cacheFrom = new CacheFromImages([]);
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -82,6 +85,7 @@ export class BuildJob {
     const targetName = this.options.target?.toLowerCase();
     const target = targetName === undefined ? stages.length - 1 : stages.findIndex((s) => s.name === targetName);
     if (target < 0) throw new BerthError('invalid_argument', `target stage "${this.options.target ?? ''}" could not be found`);
+    if (!this.options.noCache && this.options.cacheFrom?.length) this.cacheFrom = new CacheFromImages(await this.cacheFromImages(this.options.cacheFrom));
     let state = scratchState();
     for (const stage of stages.slice(0, target + 1)) {
       state = await this.buildStage(stage, stage.index === target);
@@ -121,6 +125,20 @@ export class BuildJob {
     }
     this.say(`Pulling ${name}`);
     return this.deps.images.pull(name, signal);
+  }
+
+  /** The --cache-from images, pulled when missing; one that cannot be had is left out (as Docker does), with a note. */
+  private async cacheFromImages(names: readonly string[]): Promise<ImageRecord[]> {
+    const out: ImageRecord[] = [];
+    for (const name of names) {
+      try {
+        out.push(await this.image(name));
+      } catch (err) {
+        if (BerthError.is(err, 'cancelled')) throw err;
+        this.say(`cache-from ${name} left out: ${(err as Error).message}`);
+      }
+    }
+    return out;
   }
 
   private async buildStage(stage: Stage, last: boolean): Promise<BuildState> {
@@ -207,11 +225,31 @@ export class BuildJob {
         this.say(` ---> ${stateLabel(hit)}`);
         return hit;
       }
+      const reused = await this.fromCacheImages(ins, state, scope, copy);
+      if (reused) {
+        await this.parts.cache.put(key, reused);
+        this.counts.cached++;
+        this.say(' ---> Using cache (cache-from)');
+        this.say(` ---> ${stateLabel(reused)}`);
+        return reused;
+      }
     }
     const next = await this.executeStep(ins, state, scope, copy);
     await this.parts.cache.put(key, next);
     this.layerCheck.made(next);
     this.say(` ---> ${stateLabel(next)}`);
+    return next;
+  }
+
+  /** The state after the step from a --cache-from image, its layers unpacked; undefined when none has it. */
+  private async fromCacheImages(ins: Instruction, state: BuildState, scope: StageScope, copy: CopyPlan | undefined): Promise<BuildState | undefined> {
+    if (this.cacheFrom.size === 0) return undefined;
+    const ctx = { vars: this.vars(state, scope), escape: this.dockerfile.escape, cmdSet: scope.cmdSet, env: this.argEnv(scope) };
+    const next = this.cacheFrom.match(state, stepOutcomes(ins, runtimeConfig(state), ctx, copy?.content));
+    if (!next) return undefined;
+    const signal = this.run.signal;
+    await this.deps.unpacker.ensureChain(next.layers, (d) => this.deps.content.openRead(d), signal ? { signal } : {});
+    this.layerCheck.made(next);
     return next;
   }
 
@@ -234,7 +272,7 @@ export class BuildJob {
           },
           ...(signal ? { signal } : {}),
         });
-        const next = withLayer(state, layer, `${env.length ? `|${env.length} ${env.join(' ')} ` : ''}${ins.json ? `RUN ${JSON.stringify(ins.json)}` : argv.join(' ')}`);
+        const next = withLayer(state, layer, runCreatedBy(ins, argv, env));
         await this.deps.unpacker.ensureChain(next.layers, (d) => this.deps.content.openRead(d), signal ? { signal } : {});
         this.counts.layersWritten++;
         return next;
@@ -247,13 +285,13 @@ export class BuildJob {
         const dir = nextConfig.WorkingDir ?? '/';
         const layer = await this.parts.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
         if (layer) this.counts.layersWritten++;
-        return layer ? withLayer(state, layer, `WORKDIR ${dir}`, nextConfig) : withConfig(state, nextConfig, `/bin/sh -c #(nop) WORKDIR ${dir}`);
+        return layer ? withLayer(state, layer, workdirCreatedBy(dir, true), nextConfig) : withConfig(state, nextConfig, workdirCreatedBy(dir, false));
       }
       case 'MAINTAINER':
         return { ...withConfig(state, config, `/bin/sh -c #(nop)  MAINTAINER ${ins.args}`), config: { ...withConfig(state, config, '').config, author: ins.args } };
       default: {
         const nextConfig = applyConfig(ins, config, { vars, escape: this.dockerfile.escape, cmdSet: scope.cmdSet });
-        return withConfig(state, nextConfig, `/bin/sh -c #(nop)  ${ins.text}`);
+        return withConfig(state, nextConfig, configCreatedBy(ins));
       }
     }
   }
@@ -355,10 +393,11 @@ export class BuildJob {
             },
             signal,
           );
-    const createdBy = `/bin/sh -c #(nop) ${ins.text}`;
-    if (!layer) return withConfig(state, runtimeConfig(state), createdBy);
+    const createdBy = copyCreatedBy(ins);
+    const extra = { comment: contentComment(plan.content) };
+    if (!layer) return withConfig(state, runtimeConfig(state), createdBy, extra);
     this.counts.layersWritten++;
-    return withLayer(state, layer, createdBy);
+    return withLayer(state, layer, createdBy, runtimeConfig(state), extra);
   }
 }
 

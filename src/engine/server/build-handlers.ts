@@ -12,6 +12,8 @@ function parseOptions(text: string | undefined): BuildOptions {
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    const cacheFrom = (v as { cacheFrom?: unknown }).cacheFrom;
+    if (cacheFrom !== undefined && (!Array.isArray(cacheFrom) || !cacheFrom.every((x) => typeof x === 'string'))) throw new Error('cacheFrom must be an array of image names');
     return v;
   } catch (err) {
     throw new BerthError('invalid_argument', `build options must be a JSON object: ${(err as Error).message}`);
