@@ -76,6 +76,11 @@ export class Builder {
     return this.contexts.with(body, (ctx) => this.build(ctx.dir, options, run, ctx.digest), run.signal);
   }
 
+  /** Builds from a context a build sent before (named by the sha256 of its tar); not_found when the engine no longer has it. */
+  buildFromStored(digest: string, options: BuildOptions, run: JobRun = {}): Promise<BuildResult> {
+    return this.contexts.withStored(digest, (ctx) => this.build(ctx.dir, options, run, ctx.digest));
+  }
+
   /** Builds the Dockerfile of `contextDir` (a directory holding the context). */
   async build(contextDir: string, options: BuildOptions, run: JobRun = {}, contextDigest?: string): Promise<BuildResult> {
     const file = options.dockerfile ?? 'Dockerfile';

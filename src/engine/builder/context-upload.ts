@@ -139,6 +139,23 @@ export class ContextStore {
     }
   }
 
+  /** Runs `fn` on a context stored before (by a build that sent it); not_found (details.context) when it is not here (any more). */
+  async withStored<T>(digest: string, fn: (ctx: UploadedContext) => Promise<T>): Promise<T> {
+    if (!/^[0-9a-f]{64}$/.test(digest)) throw new BerthError('invalid_argument', `a build context is named by its sha256 (64 hex digits), not "${digest}"`);
+    const dir = path.join(this.root, digest);
+    this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
+    try {
+      if (!(await stat(dir).catch(() => undefined))) throw new BerthError('not_found', `build context sha256:${digest} is not stored in the engine`, { details: { context: digest } });
+      const now = new Date();
+      await utimes(dir, now, now);
+      return await fn({ dir, digest });
+    } finally {
+      const left = (this.inUse.get(digest) ?? 1) - 1;
+      if (left > 0) this.inUse.set(digest, left);
+      else this.inUse.delete(digest);
+    }
+  }
+
   /** Keeps the most recently used contexts. */
   private async prune(): Promise<void> {
     const names = (await readdir(this.root)).filter((n) => /^[0-9a-f]{64}$/.test(n) && !this.inUse.has(n));
