@@ -17,7 +17,7 @@ import type { LayerSnapshotter } from '../snapshots/dir-snapshotter';
 import { BuildCache } from './build-cache';
 import { BuildJob, dockerfilePath, type JobRun } from './build-job';
 import { ContextStore } from './context-upload';
-import { parseDockerfile } from './dockerfile';
+import { type Dockerfile, parseDockerfile } from './dockerfile';
 import type { StepImages } from './step-images';
 import { WorkRoots } from './work-root';
 import { writeImage, type ImageSink } from './write-image';
@@ -46,6 +46,8 @@ export class Builder {
   private readonly contexts: ContextStore;
   /** Content digests of COPY sources by context digest and patterns (an unchanged context is not hashed again). */
   private readonly sourceHashes = new BoundedMap<string, string>(256);
+  /** Parsed Dockerfiles by name and text. */
+  private readonly parsed = new BoundedMap<string, Dockerfile>(64);
 
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(path.join(deps.root, 'cache'), deps.content, deps.snapshotter);
@@ -90,7 +92,10 @@ export class Builder {
     } catch (err) {
       throw new BerthError('invalid_argument', `cannot read ${file} in the build context: ${(err as Error).message}`, { cause: err });
     }
-    const dockerfile = parseDockerfile(text, file);
+    // Parsed once per text: the parser costs milliseconds a call while its code is cold (each daemon build).
+    const parseKey = `${file}\0${text}`;
+    const dockerfile = this.parsed.get(parseKey) ?? parseDockerfile(text, file);
+    this.parsed.set(parseKey, dockerfile);
     const started = Date.now();
     const job = new BuildJob(this.deps, { cache: this.cache, work: this.work, sourceHashes: this.sourceHashes }, dockerfile, file, { dir: contextDir, ...(contextDigest ? { digest: contextDigest } : {}) }, options, run);
     const { state, result } = await job.execute();
