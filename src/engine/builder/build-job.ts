@@ -4,14 +4,12 @@
  * build args in scope and the content it reads) or executed. Failures name
  * the Dockerfile line and instruction.
  */
-import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
-import type { ImageRuntimeConfig, Platform } from '../../api/types/oci';
+import type { Platform } from '../../api/types/oci';
 import { BerthError, notYet, toBerthError } from '../../common/errors';
-import { resolveUser } from '../oci/user';
 import type { BuilderDeps } from './builder';
 import { type BuildCache, cacheKey, type LayerCheck } from './build-cache';
 import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withConfig, withLayer } from './build-state';
@@ -19,7 +17,9 @@ import { applyConfig, commandOf } from './config-steps';
 import { CacheFromImages } from './cache-from';
 import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
 import { copySources, mkdirIn } from './copy-files';
-import { type Dockerfile, type Instruction, parseDockerfile, type Stage } from './dockerfile';
+import { type CopyPlan, ownerIn, withInlineFiles } from './copy-plan';
+import { onBuildTriggers, withoutOnBuild } from './onbuild';
+import type { Dockerfile, Instruction, Stage } from './dockerfile';
 import { RunFailed, runStep } from './step-run';
 import { downloadAll, isUrl } from './remote-source';
 import { configCreatedBy, contentComment, copyCreatedBy, runCreatedBy, stepOutcomes, workdirCreatedBy } from './step-outcome';
@@ -399,62 +399,6 @@ export class BuildJob {
     this.counts.layersWritten++;
     return withLayer(state, layer, createdBy, runtimeConfig(state), extra);
   }
-}
-
-/** Here-documents of a COPY as files (mode 0644) in a scratch directory. */
-async function withInlineFiles<T>(files: readonly { name: string; content: string }[], fn: (root: SourceRoot, sources: Source[]) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-heredoc-'));
-  try {
-    for (const f of files) await writeFile(path.join(dir, path.basename(f.name)), f.content, { mode: 0o644 });
-    const root = plainRoot(dir);
-    const sources = (await Promise.all(files.map((f) => matchSources(root, path.basename(f.name))))).flat();
-    return await fn(root, sources);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-interface CopyPlan {
-  readonly from:
-    | { readonly kind: 'context'; readonly root: SourceRoot }
-    | { readonly kind: 'state'; readonly state: BuildState }
-    | { readonly kind: 'inline'; readonly files: readonly { name: string; content: string }[] };
-  readonly sources: readonly Source[];
-  readonly patterns: readonly string[];
-  readonly dest: string;
-  readonly content: string;
-  /** ADD extracts local archives unless this says otherwise (downloads). */
-  readonly extract?: boolean;
-  /** Removes what the plan made (downloads). */
-  readonly release?: () => Promise<void>;
-}
-
-/** --chown=user[:group] against the destination's passwd and group files (a lone user is also the group, as Docker does). */
-async function ownerIn(rootfs: string, spec: string): Promise<{ uid: number; gid: number }> {
-  const [user = '', group] = spec.split(':');
-  try {
-    const u = await resolveUser(rootfs, `${user}:${group ?? user}`);
-    return { uid: u.uid, gid: u.gid };
-  } catch (err) {
-    if (group !== undefined) throw err;
-    const u = await resolveUser(rootfs, user);
-    return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
-  }
-}
-
-/** The base's ONBUILD triggers as instructions (at the FROM's line). */
-function onBuildTriggers(state: BuildState, from: Instruction, file: string): Instruction[] {
-  return (runtimeConfig(state).OnBuild ?? []).map((trigger) => {
-    const parsed = parseDockerfile(`FROM scratch\n${trigger}\n`, file).stages[0]?.instructions[0];
-    if (!parsed) throw new BerthError('invalid_argument', `${file}:${from.line}: empty ONBUILD trigger in the base image`);
-    if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(parsed.keyword)) throw new BerthError('invalid_argument', `${file}:${from.line}: ${parsed.keyword} isn't allowed as an ONBUILD trigger`);
-    return { ...parsed, line: from.line };
-  });
-}
-
-function withoutOnBuild(config: ImageRuntimeConfig): ImageRuntimeConfig {
-  const { OnBuild: _triggers, ...rest } = config;
-  return rest;
 }
 
 /** "os/arch[/variant]" (FROM --platform). */
