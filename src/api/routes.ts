@@ -127,8 +127,8 @@ export interface Operations {
   networkRemove: { params: { name: string }; query: object; body: undefined; response: { ok: true } };
   networkConnect: { params: { name: string }; query: object; body: { container: string; aliases?: readonly string[] }; response: { ok: true } };
   networkDisconnect: { params: { name: string }; query: object; body: { container: string }; response: { ok: true } };
-  /** A tar stream of the build context in; progress, then the result or an error, out. `options`: BuildOptions as JSON. */
-  imageBuild: { params: object; query: { options?: string }; body: Readable; response: BuildMessage };
+  /** A tar stream of the build context in; progress, then the result or an error, out. `options`: BuildOptions as JSON; `context`: the sha256 (hex) of a context sent before, used instead of the body (not_found when the engine no longer has it). */
+  imageBuild: { params: object; query: { options?: string; context?: string }; body: Readable; response: BuildMessage };
   artifactPull: { params: object; query: object; body: ArtifactPullRequest; response: ArtifactPullResult };
   artifactPush: { params: object; query: object; body: ArtifactPushRequest; response: ArtifactPushResult };
 }

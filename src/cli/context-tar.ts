@@ -23,27 +23,45 @@ function add(p: Pack, h: Header, body?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => p.entry(h, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
 }
 
-/** Packs `dir`; `dockerfile` is the Dockerfile's path in the context, or an outside file to add. */
-export function packContext(dir: string, keep: readonly string[], extra?: { name: string; file: string }): Readable {
+export interface ContextEntry {
+  readonly rel: string;
+  readonly full: string;
+  readonly st: Stats;
+}
+
+/** What a context sends: its entries (names and stats, in order) and a Dockerfile from outside it. */
+export interface ScannedContext {
+  readonly dir: string;
+  readonly entries: readonly ContextEntry[];
+  readonly extra?: { readonly name: string; readonly file: string; readonly st: Stats };
+}
+
+/** The entries of `dir` the context sends: all but what .dockerignore leaves out (`keep` always goes). */
+export async function scanContext(dir: string, keep: readonly string[], extra?: { name: string; file: string }): Promise<ScannedContext> {
+  const text = await readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => '');
+  const ig = dockerignore().add(text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+  const entries: ContextEntry[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(path.join(dir, rel))).sort();
+    const stats = await Promise.all(names.map((name) => lstat(path.join(dir, rel, name))));
+    for (const [i, name] of names.entries()) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const st = stats[i] as Stats;
+      // An exception (!pattern) may still name something below an ignored directory.
+      if (ig.ignores(childRel) && !keep.includes(childRel) && (!st.isDirectory() || !text.includes('!'))) continue;
+      entries.push({ rel: childRel, full: path.join(dir, childRel), st });
+      if (st.isDirectory()) await walk(childRel);
+    }
+  };
+  await walk('');
+  return { dir, entries, ...(extra ? { extra: { ...extra, st: await lstat(extra.file) } } : {}) };
+}
+
+/** The scanned context as a tar stream; contents are read a batch at a time. */
+export function packScanned(scan: ScannedContext | Promise<ScannedContext>): Readable {
   const p = tarPack();
   const fill = async (): Promise<void> => {
-    const text = await readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => '');
-    const ig = dockerignore().add(text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
-    // First the entries (names and stats), then their contents read a batch at a time.
-    const entries: { rel: string; full: string; st: Stats }[] = [];
-    const walk = async (rel: string): Promise<void> => {
-      const names = (await readdir(path.join(dir, rel))).sort();
-      const stats = await Promise.all(names.map((name) => lstat(path.join(dir, rel, name))));
-      for (const [i, name] of names.entries()) {
-        const childRel = rel ? `${rel}/${name}` : name;
-        const st = stats[i] as Stats;
-        // An exception (!pattern) may still name something below an ignored directory.
-        if (ig.ignores(childRel) && !keep.includes(childRel) && (!st.isDirectory() || !text.includes('!'))) continue;
-        entries.push({ rel: childRel, full: path.join(dir, childRel), st });
-        if (st.isDirectory()) await walk(childRel);
-      }
-    };
-    await walk('');
+    const { entries, extra } = await scan;
     for (let i = 0; i < entries.length; i += BATCH) {
       const batch = entries.slice(i, i + BATCH);
       const bodies = await Promise.all(batch.map(({ full, st }) => (st.isFile() && st.size <= SMALL ? readFile(full) : st.isSymbolicLink() ? readlink(full) : Promise.resolve(undefined))));
@@ -68,4 +86,9 @@ export function packContext(dir: string, keep: readonly string[], extra?: { name
   fill().catch((err: unknown) => p.destroy(err as Error));
   pipeline(p, out).catch((err: unknown) => out.destroy(err as Error));
   return out;
+}
+
+/** Packs `dir`; `extra` is a Dockerfile from outside it, added under its own name. */
+export function packContext(dir: string, keep: readonly string[], extra?: { name: string; file: string }): Readable {
+  return packScanned(scanContext(dir, keep, extra));
 }

@@ -66,11 +66,16 @@ export async function buildDevContainerImage(o: BuildImageOptions): Promise<Buil
     buildArgs: { ...(c.build?.args ?? {}) },
     ...(o.labels ? { labels: o.labels } : {}),
     ...(o.noCache ? { noCache: true } : {}),
+    ...cacheFromOf(c.build?.cacheFrom),
   };
-  const cacheFrom = c.build?.cacheFrom;
-  if (cacheFrom && (typeof cacheFrom === 'string' || cacheFrom.length > 0)) o.logger.info(`build.cacheFrom: Berth's own layer cache is used; ${JSON.stringify(cacheFrom)} is not consulted`);
   o.logger.info(`building ${image} from ${path.relative(o.workspaceFolder, dockerfile) || dockerfile}`);
   const body = o.pack(contextDir, [dockerfileName, '.dockerignore'], outside ? { name: OUTSIDE_DOCKERFILE_NAME, file: dockerfile } : undefined);
   const r = await runBuild(o.api, options, body, { what: 'building the dev container image', onLine: (text) => o.logger.info(text), signal: o.signal });
   return { image, id: r.id, cached: r.cached, steps: r.steps, layersWritten: r.layersWritten };
+}
+
+/** build.cacheFrom (one image or several) as the build's cache-from images. */
+function cacheFromOf(value: string | readonly string[] | undefined): { cacheFrom?: readonly string[] } {
+  const list = (typeof value === 'string' ? [value] : (value ?? [])).filter((v) => v !== '');
+  return list.length > 0 ? { cacheFrom: list } : {};
 }

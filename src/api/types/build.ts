@@ -17,6 +17,8 @@ export interface BuildOptions {
   readonly pull?: boolean;
   /** Network mode of RUN containers (default: the engine's default for containers). */
   readonly networkMode?: string;
+  /** Images (pulled when missing) whose history can stand in for steps, as Docker's classic builder's cache-from. */
+  readonly cacheFrom?: readonly string[];
 }
 
 export interface BuildProgress {

@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { errorFromResponse } from '../../api/http-errors';
-import type { BuildOptions } from '../../api/types/build';
+import type { BuildMessage, BuildOptions } from '../../api/types/build';
 import { BerthError } from '../../common/errors';
-import type { Command, ParsedOptions } from '../command';
+import type { Command, CommandContext, ParsedOptions } from '../command';
 import { stringOption } from '../command';
-import { OUTSIDE_DOCKERFILE, packContext } from '../context-tar';
+import { ContextMemory, fingerprint, settled } from '../context-memory';
+import { OUTSIDE_DOCKERFILE, packScanned, scanContext } from '../context-tar';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
 import { buildDevContainer, DEVCONTAINER_BUILD_OPTIONS } from './build-devcontainer';
 
@@ -30,7 +33,7 @@ function pairs(items: readonly string[], env: NodeJS.ProcessEnv, what: string): 
 export const buildCommand: Command = {
   name: 'build',
   summary: "Build an image from a Dockerfile on the engine (layer cache, multi-stage), or a workspace's dev container image.",
-  usage: 'build [CONTEXT] [-f Dockerfile] [-t name:tag]... [--target STAGE] [--build-arg K=V]... [--label K=V]... [--no-cache] [--pull] [--network MODE] | build --workspace-folder DIR [--image-name NAME]... [--push] [--no-cache]',
+  usage: 'build [CONTEXT] [-f Dockerfile] [-t name:tag]... [--target STAGE] [--build-arg K=V]... [--label K=V]... [--no-cache] [--pull] [--network MODE] [--cache-from IMAGE]... | build --workspace-folder DIR [--image-name NAME]... [--push] [--no-cache]',
   allowPositionals: true,
   options: {
     ...ENGINE_OPTIONS,
@@ -43,6 +46,7 @@ export const buildCommand: Command = {
     'no-cache': { type: 'boolean', description: 'Run every step again.' },
     pull: { type: 'boolean', description: 'Pull base images even when stored.' },
     network: { type: 'string', valueName: 'mode', description: 'Network mode of RUN steps (default: the engine default; "host" shares the host network).' },
+    'cache-from': { type: 'string', multiple: true, valueName: 'image', description: 'An image (pulled when missing) whose layers can stand in for steps whose history matches (repeatable).' },
   },
   async run(values, positionals, ctx) {
     if (stringOption(values, 'workspace-folder') !== undefined) return buildDevContainer(values, ctx);
@@ -70,20 +74,54 @@ export const buildCommand: Command = {
       noCache: values['no-cache'] === true,
       pull: values['pull'] === true,
       ...(network ? { networkMode: network } : {}),
+      ...(list(values, 'cache-from').length > 0 ? { cacheFrom: list(values, 'cache-from') } : {}),
     };
     const client = engineClient(values, ctx.env);
     const json = stringOption(values, 'log-format') === 'json';
-    const body = packContext(contextDir, [dockerfile ?? 'Dockerfile', '.dockerignore'], extra);
-    for await (const message of client.stream('imageBuild', { query: { options: JSON.stringify(options) }, body, signal: ctx.signal })) {
-      if ('progress' in message) ctx.stderr(json ? `${JSON.stringify(message.progress)}\n` : message.progress.stream);
-      else if ('error' in message) {
-        const err = errorFromResponse(500, message.error);
-        throw new BerthError(err.code, err.message, { details: message.error.details ?? {} });
-      } else {
-        ctx.result({ outcome: 'success', ...message.result });
-        return 0;
-      }
+    const keep = [dockerfile ?? 'Dockerfile', '.dockerignore'];
+    const scan = await scanContext(contextDir, keep, extra);
+    const memory = ContextMemory.at(ctx.env);
+    const print = fingerprint(scan, keep);
+    const query = { options: JSON.stringify(options) };
+    // An unchanged context the engine has from an earlier build is named, not sent again.
+    const stored = await memory.lookup(print);
+    if (stored !== undefined) {
+      const note = `Using the build context sent before (sha256:${stored.slice(0, 12)}, unchanged)\n`;
+      ctx.stderr(json ? `${JSON.stringify({ stream: note })}\n` : note);
+      const outcome = await streamBuild(client.stream('imageBuild', { query: { ...query, context: stored }, body: Readable.from([]), signal: ctx.signal }), ctx, json, true);
+      if (outcome === 'ok') return 0;
+      await memory.record(print, undefined);
     }
-    throw new BerthError('unavailable', 'the engine closed the build without a result');
+    const hash = createHash('sha256');
+    const body = packScanned(scan).pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      }),
+    );
+    await streamBuild(client.stream('imageBuild', { query, body, signal: ctx.signal }), ctx, json, false);
+    if (settled(scan)) await memory.record(print, hash.digest('hex'));
+    return 0;
   },
 };
+
+/**
+ * Prints a build's progress and its result. With `stored`, an engine that
+ * no longer has the named context answers 'missing' (nothing was built).
+ */
+async function streamBuild(messages: AsyncIterable<BuildMessage>, ctx: CommandContext, json: boolean, stored: boolean): Promise<'ok' | 'missing'> {
+  for await (const message of messages) {
+    if ('progress' in message) ctx.stderr(json ? `${JSON.stringify(message.progress)}\n` : message.progress.stream);
+    else if ('error' in message) {
+      if (stored && message.error.code === 'not_found' && message.error.details?.['context'] !== undefined) return 'missing';
+      const err = errorFromResponse(500, message.error);
+      throw new BerthError(err.code, err.message, { details: message.error.details ?? {} });
+    } else {
+      ctx.result({ outcome: 'success', ...message.result });
+      return 'ok';
+    }
+  }
+  throw new BerthError('unavailable', 'the engine closed the build without a result');
+}

@@ -2,15 +2,18 @@
  * The build cache: step key -> the state after the step. The key is a digest
  * of the state before, the instruction, the build args in scope and the
  * content of the files the step reads. An entry counts only while its
- * layers are still there (blob and snapshot).
+ * layers are still there (blob and snapshot). Entries are files under the
+ * root, with the recently used ones also kept in memory; a build checks
+ * each layer once (one read of the snapshot table per build, not per step).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BerthError } from '../../common/errors';
+import type { Digest } from '../../api/types/oci';
 import type { ContentStore } from '../content/store';
 import { writeJsonAtomic } from '../images/records';
 import type { Snapshotter } from '../snapshots/types';
+import { BoundedMap } from './bounded-map';
 import { type BuildState, topChain } from './build-state';
 
 export interface CacheKeyParts {
@@ -25,7 +28,61 @@ export function cacheKey(parts: CacheKeyParts): string {
   return createHash('sha256').update(JSON.stringify([parts.parent, parts.instruction, parts.args, parts.content])).digest('hex');
 }
 
+/** Entries kept in memory (a state is a few KiB). */
+const IN_MEMORY = 1024;
+
+/**
+ * What one build found of the layers: committed snapshots (read once) and
+ * blobs (each checked once). Lives as long as the build.
+ */
+export class LayerCheck {
+  private snapshots: Promise<Set<string>> | undefined;
+  private readonly blobs = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly content: ContentStore,
+    private readonly snapshotter: Snapshotter,
+  ) {}
+
+  /** True when the state's top snapshot and every layer blob exist. */
+  async present(state: BuildState): Promise<boolean> {
+    const top = topChain(state);
+    if (top === undefined) return true;
+    if (!(await this.snapshotSet()).has(top)) return false;
+    const found = await Promise.all(state.layers.map((l) => this.blob(l.digest)));
+    return found.every(Boolean);
+  }
+
+  /** A snapshot or blob this build made itself. */
+  made(state: BuildState): void {
+    const top = topChain(state);
+    if (top !== undefined) void this.snapshotSet().then((s) => s.add(top));
+    for (const l of state.layers) this.blobs.set(l.digest, Promise.resolve(true));
+  }
+
+  private snapshotSet(): Promise<Set<string>> {
+    return (this.snapshots ??= (async () => {
+      const keys = new Set<string>();
+      await this.snapshotter.walk((info) => {
+        if (info.kind === 'committed') keys.add(info.key);
+      });
+      return keys;
+    })());
+  }
+
+  private blob(digest: Digest): Promise<boolean> {
+    let found = this.blobs.get(digest);
+    if (!found) {
+      found = this.content.has(digest);
+      this.blobs.set(digest, found);
+    }
+    return found;
+  }
+}
+
 export class BuildCache {
+  private readonly recent = new BoundedMap<string, BuildState>(IN_MEMORY);
+
   constructor(
     private readonly root: string,
     private readonly content: ContentStore,
@@ -36,26 +93,30 @@ export class BuildCache {
     return path.join(this.root, key.slice(0, 2), `${key}.json`);
   }
 
-  async get(key: string): Promise<BuildState | undefined> {
-    let state: BuildState;
-    try {
-      state = JSON.parse(await readFile(this.file(key), 'utf8')) as BuildState;
-    } catch {
+  /** A check of layers for one build. */
+  check(): LayerCheck {
+    return new LayerCheck(this.content, this.snapshotter);
+  }
+
+  async get(key: string, check: LayerCheck): Promise<BuildState | undefined> {
+    let state = this.recent.get(key);
+    if (!state) {
+      try {
+        state = JSON.parse(await readFile(this.file(key), 'utf8')) as BuildState;
+      } catch {
+        return undefined;
+      }
+    }
+    if (!(await check.present(state))) {
+      this.recent.delete(key);
       return undefined;
     }
-    const top = topChain(state);
-    if (top === undefined) return state;
-    try {
-      await this.snapshotter.stat(top);
-    } catch (err) {
-      if (BerthError.is(err, 'not_found')) return undefined;
-      throw err;
-    }
-    for (const l of state.layers) if (!(await this.content.has(l.digest))) return undefined;
+    this.recent.set(key, state);
     return state;
   }
 
-  put(key: string, state: BuildState): Promise<void> {
-    return writeJsonAtomic(this.file(key), state);
+  async put(key: string, state: BuildState): Promise<void> {
+    await writeJsonAtomic(this.file(key), state);
+    this.recent.set(key, state);
   }
 }

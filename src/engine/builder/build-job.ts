@@ -4,22 +4,25 @@
  * build args in scope and the content it reads) or executed. Failures name
  * the Dockerfile line and instruction.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
 import type { Platform } from '../../api/types/oci';
 import { BerthError, notYet, toBerthError } from '../../common/errors';
-import { resolveUser } from '../oci/user';
 import type { BuilderDeps } from './builder';
-import { BuildCache, cacheKey } from './build-cache';
+import { type BuildCache, cacheKey, type LayerCheck } from './build-cache';
 import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withConfig, withLayer } from './build-state';
 import { applyConfig, commandOf } from './config-steps';
+import { CacheFromImages } from './cache-from';
 import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
 import { copySources, mkdirIn } from './copy-files';
+import { type CopyPlan, ownerIn, withInlineFiles } from './copy-plan';
+import { onBuildTriggers, withoutOnBuild } from './onbuild';
 import type { Dockerfile, Instruction, Stage } from './dockerfile';
 import { RunFailed, runStep } from './step-run';
+import { downloadAll, isUrl } from './remote-source';
+import { configCreatedBy, contentComment, copyCreatedBy, runCreatedBy, stepOutcomes, workdirCreatedBy } from './step-outcome';
 import { shellExpand, shellWords } from './shell-words';
 import type { WorkRoots } from './work-root';
 
@@ -40,6 +43,8 @@ export class BuildJob {
   private step = 0;
   private readonly total: number;
   readonly counts = { cached: 0, layersWritten: 0, containersCreated: 0 };
+  private readonly layerCheck: LayerCheck;
+  private cacheFrom = new CacheFromImages([]);
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -51,6 +56,7 @@ export class BuildJob {
     private readonly run: JobRun,
   ) {
     this.total = dockerfile.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    this.layerCheck = parts.cache.check();
   }
 
   private say(text: string): void {
@@ -79,6 +85,7 @@ export class BuildJob {
     const targetName = this.options.target?.toLowerCase();
     const target = targetName === undefined ? stages.length - 1 : stages.findIndex((s) => s.name === targetName);
     if (target < 0) throw new BerthError('invalid_argument', `target stage "${this.options.target ?? ''}" could not be found`);
+    if (!this.options.noCache && this.options.cacheFrom?.length) this.cacheFrom = new CacheFromImages(await this.cacheFromImages(this.options.cacheFrom));
     let state = scratchState();
     for (const stage of stages.slice(0, target + 1)) {
       state = await this.buildStage(stage, stage.index === target);
@@ -120,6 +127,20 @@ export class BuildJob {
     return this.deps.images.pull(name, signal);
   }
 
+  /** The --cache-from images, pulled when missing; one that cannot be had is left out (as Docker does), with a note. */
+  private async cacheFromImages(names: readonly string[]): Promise<ImageRecord[]> {
+    const out: ImageRecord[] = [];
+    for (const name of names) {
+      try {
+        out.push(await this.image(name));
+      } catch (err) {
+        if (BerthError.is(err, 'cancelled')) throw err;
+        this.say(`cache-from ${name} left out: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
   private async buildStage(stage: Stage, last: boolean): Promise<BuildState> {
     this.say(`Step ${++this.step}/${this.total} : ${stage.from.text}`);
     let state: BuildState;
@@ -130,6 +151,19 @@ export class BuildJob {
     }
     this.say(` ---> ${stateLabel(state)}`);
     const scope: StageScope = { args: new Map(), cmdSet: false };
+    // ONBUILD triggers of the base run first, in this build's context; the child's config drops them.
+    const triggers = onBuildTriggers(state, stage.from, this.file);
+    if (triggers.length > 0) {
+      state = { ...state, config: { ...state.config, config: withoutOnBuild(runtimeConfig(state)) } };
+      this.say(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}`);
+    }
+    for (const ins of triggers) {
+      try {
+        state = await this.instruction(ins, state, scope);
+      } catch (err) {
+        throw this.fail(ins, err);
+      }
+    }
     const instructions = [...stage.instructions];
     if (last && this.options.labels && Object.keys(this.options.labels).length > 0) {
       const text = Object.entries(this.options.labels)
@@ -172,20 +206,50 @@ export class BuildJob {
     }
     if (ins.keyword === 'CMD') scope.cmdSet = true;
     const copy = ins.keyword === 'COPY' || ins.keyword === 'ADD' ? await this.copyPlan(ins, state, scope) : undefined;
+    try {
+      return await this.cachedStep(ins, state, scope, copy);
+    } finally {
+      await copy?.release?.();
+    }
+  }
+
+  /** The step from the cache, else executed and stored there. */
+  private async cachedStep(ins: Instruction, state: BuildState, scope: StageScope, copy: CopyPlan | undefined): Promise<BuildState> {
     const instruction = ins.heredocs ? JSON.stringify([ins.text, ins.args]) : ins.text;
     const key = cacheKey({ parent: stateId(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
-      const hit = await this.parts.cache.get(key);
+      const hit = await this.parts.cache.get(key, this.layerCheck);
       if (hit) {
         this.counts.cached++;
         this.say(' ---> Using cache');
         this.say(` ---> ${stateLabel(hit)}`);
         return hit;
       }
+      const reused = await this.fromCacheImages(ins, state, scope, copy);
+      if (reused) {
+        await this.parts.cache.put(key, reused);
+        this.counts.cached++;
+        this.say(' ---> Using cache (cache-from)');
+        this.say(` ---> ${stateLabel(reused)}`);
+        return reused;
+      }
     }
     const next = await this.executeStep(ins, state, scope, copy);
     await this.parts.cache.put(key, next);
+    this.layerCheck.made(next);
     this.say(` ---> ${stateLabel(next)}`);
+    return next;
+  }
+
+  /** The state after the step from a --cache-from image, its layers unpacked; undefined when none has it. */
+  private async fromCacheImages(ins: Instruction, state: BuildState, scope: StageScope, copy: CopyPlan | undefined): Promise<BuildState | undefined> {
+    if (this.cacheFrom.size === 0) return undefined;
+    const ctx = { vars: this.vars(state, scope), escape: this.dockerfile.escape, cmdSet: scope.cmdSet, env: this.argEnv(scope) };
+    const next = this.cacheFrom.match(state, stepOutcomes(ins, runtimeConfig(state), ctx, copy?.content));
+    if (!next) return undefined;
+    const signal = this.run.signal;
+    await this.deps.unpacker.ensureChain(next.layers, (d) => this.deps.content.openRead(d), signal ? { signal } : {});
+    this.layerCheck.made(next);
     return next;
   }
 
@@ -208,7 +272,7 @@ export class BuildJob {
           },
           ...(signal ? { signal } : {}),
         });
-        const next = withLayer(state, layer, `${env.length ? `|${env.length} ${env.join(' ')} ` : ''}${ins.json ? `RUN ${JSON.stringify(ins.json)}` : argv.join(' ')}`);
+        const next = withLayer(state, layer, runCreatedBy(ins, argv, env));
         await this.deps.unpacker.ensureChain(next.layers, (d) => this.deps.content.openRead(d), signal ? { signal } : {});
         this.counts.layersWritten++;
         return next;
@@ -221,13 +285,13 @@ export class BuildJob {
         const dir = nextConfig.WorkingDir ?? '/';
         const layer = await this.parts.work.change(state, async (root) => void (await mkdirIn(root, dir)), signal);
         if (layer) this.counts.layersWritten++;
-        return layer ? withLayer(state, layer, `WORKDIR ${dir}`, nextConfig) : withConfig(state, nextConfig, `/bin/sh -c #(nop) WORKDIR ${dir}`);
+        return layer ? withLayer(state, layer, workdirCreatedBy(dir, true), nextConfig) : withConfig(state, nextConfig, workdirCreatedBy(dir, false));
       }
       case 'MAINTAINER':
         return { ...withConfig(state, config, `/bin/sh -c #(nop)  MAINTAINER ${ins.args}`), config: { ...withConfig(state, config, '').config, author: ins.args } };
       default: {
         const nextConfig = applyConfig(ins, config, { vars, escape: this.dockerfile.escape, cmdSet: scope.cmdSet });
-        return withConfig(state, nextConfig, `/bin/sh -c #(nop)  ${ins.text}`);
+        return withConfig(state, nextConfig, configCreatedBy(ins));
       }
     }
   }
@@ -241,10 +305,26 @@ export class BuildJob {
     const rawDest = words.at(-1) ?? '';
     const workdir = runtimeConfig(state).WorkingDir || '/';
     const dest = rawDest.startsWith('/') ? rawDest : `${workdir.replace(/\/$/, '')}/${rawDest}`;
-    if (patterns.some((p) => /^https?:\/\//.test(p))) {
+    const checksum = ins.flags.get('checksum');
+    if (patterns.some(isUrl)) {
       if (ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
-      throw notYet('ADD from a URL', 6);
+      if (!patterns.every(isUrl)) throw notYet('ADD of URLs together with other sources', 6);
+      const signal = this.run.signal;
+      const downloads = await downloadAll(this.deps.root, patterns, {
+        ...(checksum !== undefined ? { checksum } : {}),
+        ...(rawDest.endsWith('/') ? {} : { fallbackName: path.posix.basename(dest) }),
+        ...(signal ? { signal } : {}),
+      });
+      try {
+        const sources = await Promise.all(downloads.files.map(async (f): Promise<Source> => ({ rel: f.name, abs: path.join(downloads.dir, f.name), stat: await lstat(path.join(downloads.dir, f.name)) })));
+        const content = JSON.stringify(downloads.files.map((f) => [f.name, f.digest, f.mtime?.toISOString() ?? '']));
+        return { from: { kind: 'context', root: plainRoot(downloads.dir) }, sources, patterns, dest, content, extract: false, release: downloads.release };
+      } catch (err) {
+        await downloads.release();
+        throw err;
+      }
     }
+    if (checksum !== undefined) throw new BerthError('invalid_argument', '--checksum is only supported for URL sources');
     const docs = patterns.map((p) => /^<<-?(.+)$/.exec(p)?.[1]);
     if (ins.heredocs && docs.some((d) => d !== undefined)) {
       if (docs.some((d) => d === undefined)) throw new BerthError('invalid_argument', `${ins.keyword} cannot mix here-documents and other sources`);
@@ -296,7 +376,7 @@ export class BuildJob {
     const chown = ins.flags.get('chown');
     const fill = async (rootfs: string, root: SourceRoot, sources: readonly Source[]): Promise<void> => {
       const owner = chown ? await ownerIn(rootfs, chown) : undefined;
-      await copySources(rootfs, root, sources, plan.dest, { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), extract: ins.keyword === 'ADD', ...(signal ? { signal } : {}) });
+      await copySources(rootfs, root, sources, plan.dest, { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), extract: plan.extract ?? ins.keyword === 'ADD', ...(signal ? { signal } : {}) });
     };
     const from = plan.from;
     const layer =
@@ -313,47 +393,11 @@ export class BuildJob {
             },
             signal,
           );
-    const createdBy = `/bin/sh -c #(nop) ${ins.text}`;
-    if (!layer) return withConfig(state, runtimeConfig(state), createdBy);
+    const createdBy = copyCreatedBy(ins);
+    const extra = { comment: contentComment(plan.content) };
+    if (!layer) return withConfig(state, runtimeConfig(state), createdBy, extra);
     this.counts.layersWritten++;
-    return withLayer(state, layer, createdBy);
-  }
-}
-
-/** Here-documents of a COPY as files (mode 0644) in a scratch directory. */
-async function withInlineFiles<T>(files: readonly { name: string; content: string }[], fn: (root: SourceRoot, sources: Source[]) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-heredoc-'));
-  try {
-    for (const f of files) await writeFile(path.join(dir, path.basename(f.name)), f.content, { mode: 0o644 });
-    const root = plainRoot(dir);
-    const sources = (await Promise.all(files.map((f) => matchSources(root, path.basename(f.name))))).flat();
-    return await fn(root, sources);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-interface CopyPlan {
-  readonly from:
-    | { readonly kind: 'context'; readonly root: SourceRoot }
-    | { readonly kind: 'state'; readonly state: BuildState }
-    | { readonly kind: 'inline'; readonly files: readonly { name: string; content: string }[] };
-  readonly sources: readonly Source[];
-  readonly patterns: readonly string[];
-  readonly dest: string;
-  readonly content: string;
-}
-
-/** --chown=user[:group] against the destination's passwd and group files (a lone user is also the group, as Docker does). */
-async function ownerIn(rootfs: string, spec: string): Promise<{ uid: number; gid: number }> {
-  const [user = '', group] = spec.split(':');
-  try {
-    const u = await resolveUser(rootfs, `${user}:${group ?? user}`);
-    return { uid: u.uid, gid: u.gid };
-  } catch (err) {
-    if (group !== undefined) throw err;
-    const u = await resolveUser(rootfs, user);
-    return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
+    return withLayer(state, layer, createdBy, runtimeConfig(state), extra);
   }
 }
 

@@ -37,19 +37,26 @@ function history(s: BuildState, entry: HistoryEntry): readonly HistoryEntry[] {
   return [...(s.config.history ?? []), entry];
 }
 
+/** What a step may say of its history entry beyond created_by: its time (default now), a comment. */
+export interface EntryExtra {
+  readonly created?: string;
+  readonly comment?: string;
+}
+
 /** A step that changes the config only. */
-export function withConfig(s: BuildState, config: ImageRuntimeConfig, createdBy: string): BuildState {
-  const created = new Date().toISOString();
-  return { layers: s.layers, config: { ...s.config, created, config, history: history(s, { created, created_by: createdBy, empty_layer: true }) } };
+export function withConfig(s: BuildState, config: ImageRuntimeConfig, createdBy: string, extra: EntryExtra = {}): BuildState {
+  const created = extra.created ?? new Date().toISOString();
+  const entry: HistoryEntry = { created, created_by: createdBy, ...(extra.comment ? { comment: extra.comment } : {}), empty_layer: true };
+  return { layers: s.layers, config: { ...s.config, created, config, history: history(s, entry) } };
 }
 
 /** A step that adds a layer (and may change the config). */
-export function withLayer(s: BuildState, layer: Omit<LayerRecord, 'chainId'>, createdBy: string, config = runtimeConfig(s)): BuildState {
-  const created = new Date().toISOString();
+export function withLayer(s: BuildState, layer: Omit<LayerRecord, 'chainId'>, createdBy: string, config = runtimeConfig(s), extra: EntryExtra = {}): BuildState {
+  const created = extra.created ?? new Date().toISOString();
   const diffIds = [...s.config.rootfs.diff_ids, layer.diffId];
   const chainId = chainIds(diffIds).at(-1) as Digest;
   return {
     layers: [...s.layers, { ...layer, chainId }],
-    config: { ...s.config, created, config, rootfs: { type: 'layers', diff_ids: diffIds }, history: history(s, { created, created_by: createdBy }) },
+    config: { ...s.config, created, config, rootfs: { type: 'layers', diff_ids: diffIds }, history: history(s, { created, created_by: createdBy, ...(extra.comment ? { comment: extra.comment } : {}) }) },
   };
 }

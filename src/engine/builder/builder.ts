@@ -17,7 +17,7 @@ import type { LayerSnapshotter } from '../snapshots/dir-snapshotter';
 import { BuildCache } from './build-cache';
 import { BuildJob, dockerfilePath, type JobRun } from './build-job';
 import { ContextStore } from './context-upload';
-import { parseDockerfile } from './dockerfile';
+import { type Dockerfile, parseDockerfile } from './dockerfile';
 import type { StepImages } from './step-images';
 import { WorkRoots } from './work-root';
 import { writeImage, type ImageSink } from './write-image';
@@ -46,6 +46,8 @@ export class Builder {
   private readonly contexts: ContextStore;
   /** Content digests of COPY sources by context digest and patterns (an unchanged context is not hashed again). */
   private readonly sourceHashes = new BoundedMap<string, string>(256);
+  /** Parsed Dockerfiles by name and text. */
+  private readonly parsed = new BoundedMap<string, Dockerfile>(64);
 
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(path.join(deps.root, 'cache'), deps.content, deps.snapshotter);
@@ -60,6 +62,10 @@ export class Builder {
     for (const name of await readdir(path.join(this.deps.root, 'contexts'))) {
       if (name.startsWith('.upload-')) await rm(path.join(this.deps.root, 'contexts', name), { recursive: true, force: true });
     }
+    // Downloads (ADD from a URL) of builds a killed daemon left behind.
+    for (const name of await readdir(this.deps.root)) {
+      if (name.startsWith('download-')) await rm(path.join(this.deps.root, name), { recursive: true, force: true });
+    }
     await this.work.cleanupStale();
     // RUN containers of builds a killed daemon left behind.
     for (const c of await this.deps.containers.list({ all: true, label: ['berth.build'] })) {
@@ -72,6 +78,11 @@ export class Builder {
     return this.contexts.with(body, (ctx) => this.build(ctx.dir, options, run, ctx.digest), run.signal);
   }
 
+  /** Builds from a context a build sent before (named by the sha256 of its tar); not_found when the engine no longer has it. */
+  buildFromStored(digest: string, options: BuildOptions, run: JobRun = {}): Promise<BuildResult> {
+    return this.contexts.withStored(digest, (ctx) => this.build(ctx.dir, options, run, ctx.digest));
+  }
+
   /** Builds the Dockerfile of `contextDir` (a directory holding the context). */
   async build(contextDir: string, options: BuildOptions, run: JobRun = {}, contextDigest?: string): Promise<BuildResult> {
     const file = options.dockerfile ?? 'Dockerfile';
@@ -81,7 +92,10 @@ export class Builder {
     } catch (err) {
       throw new BerthError('invalid_argument', `cannot read ${file} in the build context: ${(err as Error).message}`, { cause: err });
     }
-    const dockerfile = parseDockerfile(text, file);
+    // Parsed once per text: the parser costs milliseconds a call while its code is cold (each daemon build).
+    const parseKey = `${file}\0${text}`;
+    const dockerfile = this.parsed.get(parseKey) ?? parseDockerfile(text, file);
+    this.parsed.set(parseKey, dockerfile);
     const started = Date.now();
     const job = new BuildJob(this.deps, { cache: this.cache, work: this.work, sourceHashes: this.sourceHashes }, dockerfile, file, { dir: contextDir, ...(contextDigest ? { digest: contextDigest } : {}) }, options, run);
     const { state, result } = await job.execute();

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../../common/errors';
 import { runChecked } from '../../common/process/spawn';
@@ -23,19 +23,21 @@ const KEEP = 8;
 /** Contexts up to this size stay in memory until they are known to be new. */
 const IN_MEMORY = 64 * 1024 * 1024;
 
-/** A sink that keeps what it gets in memory, spilling to `file` past IN_MEMORY (or when asked). */
+/** A sink that hashes what it gets and keeps it in memory, spilling to a file (made on first need) past IN_MEMORY or when asked. */
 class Spool extends Writable {
   private chunks: Buffer[] | undefined = [];
   private out: FileHandle | undefined;
   /** The file has content already (opened again: append). */
   private spilled = false;
+  private readonly hash = createHash('sha256');
   size = 0;
 
-  constructor(private readonly file: string) {
-    super();
+  constructor(private readonly file: () => Promise<string>) {
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.hash.update(chunk);
     this.size += chunk.length;
     if (this.chunks && this.size <= IN_MEMORY) {
       this.chunks.push(chunk);
@@ -50,10 +52,16 @@ class Spool extends Writable {
     done();
   }
 
+  /** The digest (hex) of everything written; call once, after the stream ended. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
   /** Everything received so far (and what follows) goes to the file, which is then complete once the stream ended. */
-  async toFile(): Promise<void> {
+  async toFile(): Promise<string> {
+    const file = await this.file();
     if (!this.out) {
-      this.out = await open(this.file, this.spilled ? 'a' : 'w', 0o600);
+      this.out = await open(file, this.spilled ? 'a' : 'w', 0o600);
       this.spilled = true;
     }
     const pending = this.chunks ?? [];
@@ -63,6 +71,7 @@ class Spool extends Writable {
       await this.out.close();
       this.out = undefined;
     }
+    return file;
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
@@ -85,32 +94,27 @@ export class ContextStore {
 
   /** Unpacks (or finds) the context of `body` and runs `fn` on it. */
   async with<T>(body: Readable, fn: (ctx: UploadedContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const tmp = await mkdtemp(path.join(this.root, '.upload-'));
+    // The scratch directory is made only for a context not seen before (or too big to keep in memory).
+    let tmp: Promise<string> | undefined;
+    const scratch = (): Promise<string> => (tmp ??= mkdtemp(path.join(this.root, '.upload-')));
+    let added = false;
     try {
-      const file = path.join(tmp, 'context.tar');
-      const hash = createHash('sha256');
-      const hasher = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
-      const spool = new Spool(file);
+      const spool = new Spool(async () => path.join(await scratch(), 'context.tar'));
       try {
-        await pipeline(decompressLayer('build context', body, signal), hasher, spool, signal ? { signal } : {});
+        await pipeline(decompressLayer('build context', body, signal), spool, signal ? { signal } : {});
       } catch (err) {
         throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'invalid_argument', `cannot read the build context: ${(err as Error).message}`, { cause: err });
       }
-      const digest = hash.digest('hex');
+      const digest = spool.digest();
       const dir = path.join(this.root, digest);
       this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
       try {
         if (!(await stat(dir).catch(() => undefined))) {
-          await spool.toFile();
+          const file = await spool.toFile();
           // The docker CLI sends a context with a Dockerfile from outside it without padding
           // or end blocks (Docker's own reader does not mind); GNU tar needs them.
           await appendFile(file, Buffer.alloc(((512 - (spool.size % 512)) % 512) + 1024));
-          const into = path.join(tmp, 'ctx');
+          const into = path.join(await scratch(), 'ctx');
           await mkdir(into);
           await runChecked(['tar', '-x', '-p', '--no-same-owner', '--delay-directory-restore', '-C', into, '-f', file], signal ? { signal } : {}).catch((err: unknown) => {
             throw new BerthError('invalid_argument', `cannot unpack the build context: ${(err as Error).message}`, { cause: err });
@@ -118,6 +122,7 @@ export class ContextStore {
           await rename(into, dir).catch(async (err: unknown) => {
             if (!(await stat(dir).catch(() => undefined))) throw err; // another build put the same context there first
           });
+          added = true;
         } else {
           const now = new Date();
           await utimes(dir, now, now);
@@ -129,8 +134,25 @@ export class ContextStore {
         else this.inUse.delete(digest);
       }
     } finally {
-      await rm(tmp, { recursive: true, force: true });
-      await this.prune().catch(() => undefined);
+      if (tmp) await tmp.then((d) => rm(d, { recursive: true, force: true }), () => undefined);
+      if (added) await this.prune().catch(() => undefined);
+    }
+  }
+
+  /** Runs `fn` on a context stored before (by a build that sent it); not_found (details.context) when it is not here (any more). */
+  async withStored<T>(digest: string, fn: (ctx: UploadedContext) => Promise<T>): Promise<T> {
+    if (!/^[0-9a-f]{64}$/.test(digest)) throw new BerthError('invalid_argument', `a build context is named by its sha256 (64 hex digits), not "${digest}"`);
+    const dir = path.join(this.root, digest);
+    this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
+    try {
+      if (!(await stat(dir).catch(() => undefined))) throw new BerthError('not_found', `build context sha256:${digest} is not stored in the engine`, { details: { context: digest } });
+      const now = new Date();
+      await utimes(dir, now, now);
+      return await fn({ dir, digest });
+    } finally {
+      const left = (this.inUse.get(digest) ?? 1) - 1;
+      if (left > 0) this.inUse.set(digest, left);
+      else this.inUse.delete(digest);
     }
   }
 

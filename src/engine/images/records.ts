@@ -48,8 +48,10 @@ export class ImageRecords {
   /** Changes the tags index; call inside exclusive(). */
   async updateTags<T>(fn: (tags: Tags) => T): Promise<T> {
     const tags = await this.tags();
+    const before = JSON.stringify(tags);
     const result = fn(tags);
-    await writeJsonAtomic(path.join(this.root, 'tags.json'), tags);
+    // Unchanged tags (a rebuild tagging the same image again) are not written again.
+    if (JSON.stringify(tags) !== before) await writeJsonAtomic(path.join(this.root, 'tags.json'), tags);
     return result;
   }
 

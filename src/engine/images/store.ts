@@ -39,7 +39,8 @@ export class LocalImageStore implements ImageStore {
         repoDigests: [...new Set([...(previous?.repoDigests ?? []), ...record.repoDigests])],
         storedAt: previous?.storedAt ?? record.storedAt,
       };
-      await this.records.write(merged);
+      // A record stored as it is already (a fully cached rebuild) is not written again.
+      if (!previous || JSON.stringify({ ...merged, repoTags: [] }) !== JSON.stringify({ ...previous, repoTags: [] })) await this.records.write(merged);
       const all = await this.records.updateTags((t) => {
         for (const tag of tags) t[canonicalReference(parseReference(tag))] = record.id;
         return t;

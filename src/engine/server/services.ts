@@ -76,6 +76,8 @@ export interface EventSource {
 export interface BuildService {
   /** Builds from a context sent as a tar stream (plain or gzip). */
   buildFromTar(body: Readable, options: BuildOptions, run?: { signal?: AbortSignal; onProgress?: (p: BuildProgress) => void }): Promise<BuildResult>;
+  /** Builds from a context sent before, named by the sha256 of its tar (not_found when it is gone). */
+  buildFromStored(digest: string, options: BuildOptions, run?: { signal?: AbortSignal; onProgress?: (p: BuildProgress) => void }): Promise<BuildResult>;
 }
 
 export interface ArtifactService {

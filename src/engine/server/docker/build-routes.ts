@@ -42,7 +42,22 @@ export function buildOptionsFromQuery(query: URLSearchParams): BuildOptions {
     noCache: truthy(query.get('nocache')),
     pull: truthy(query.get('pull')),
     ...(network && network !== 'default' ? { networkMode: network } : {}),
+    ...cacheFromOf(query.get('cachefrom')),
   };
+}
+
+/** `cachefrom`: a JSON array of image names. */
+function cacheFromOf(text: string | null): { cacheFrom?: readonly string[] } {
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new BerthError('invalid_argument', 'cachefrom must be a JSON array of image names');
+  }
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new BerthError('invalid_argument', 'cachefrom must be a JSON array of image names');
+  const names = v.filter((x) => x !== '');
+  return names.length > 0 ? { cacheFrom: names } : {};
 }
 
 export function buildRoutes(builder: BuildService | undefined): Route[] {
