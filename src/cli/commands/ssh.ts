@@ -33,8 +33,19 @@ async function session(values: ParsedOptions, container: string, cmd: readonly s
   const interactive = process.stdin.isTTY && process.stdout.isTTY;
   const wantTty = values['tty'] === true || (values['no-tty'] !== true && interactive && cmd.length === 0);
   const window = { term: ctx.env['TERM'] ?? 'xterm-256color', rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 };
+  // The exit status and the close can come in the same read as the channel's confirmation, before an
+  // `await` would resume: they are listened for in the callback itself.
+  let closed!: Promise<number>;
   const channel = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => {
-    const done = (err: Error | undefined, ch: import('ssh2').ClientChannel): void => (err ? reject(err) : resolve(ch));
+    const done = (err: Error | undefined, ch: import('ssh2').ClientChannel): void => {
+      if (err) return reject(err);
+      closed = new Promise<number>((resolveCode) => {
+        let exit = 255;
+        ch.on('exit', (c: number | null, signal?: string) => (exit = c ?? (signal ? 128 + 1 : 255)));
+        ch.on('close', () => resolveCode(exit));
+      });
+      resolve(ch);
+    };
     if (cmd.length === 0) client.shell(wantTty ? window : false, done);
     else client.exec(shellJoin(cmd), wantTty ? { pty: window } : {}, done);
   });
@@ -46,11 +57,7 @@ async function session(values: ParsedOptions, container: string, cmd: readonly s
   process.stdin.on('end', () => channel.end());
   channel.pipe(process.stdout, { end: false });
   channel.stderr.pipe(process.stderr, { end: false });
-  const code = await new Promise<number>((resolve) => {
-    let exit = 255;
-    channel.on('exit', (c: number | null, signal?: string) => (exit = c ?? (signal ? 128 + 1 : 255)));
-    channel.on('close', () => resolve(exit));
-  });
+  const code = await closed;
   if (raw) process.stdin.setRawMode(false);
   process.stdout.off('resize', onResize);
   process.stdin.unpipe(channel);
