@@ -11,6 +11,7 @@ import { createLogger } from '../../src/common/log';
 import { createAgentServer, serveStream } from './agent-server';
 import { parseAuthorizedKeys } from './auth';
 import { userContext } from './process-env';
+import { StdioStream } from './stdio-stream';
 
 function secret(file: string | undefined, envName: string): string {
   if (file) return readFileSync(file, 'utf8');
@@ -39,9 +40,9 @@ function main(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module, loaded only when a PTY is asked for
   const loadPty = (): typeof import('node-pty') => require('node-pty') as typeof import('node-pty');
   const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty });
-  const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  const stdio = StdioStream.fromProcess() ?? Duplex.from({ readable: process.stdin, writable: process.stdout });
   stdio.on('close', () => process.exit(0));
-  process.stdin.on('end', () => setTimeout(() => process.exit(0), 100).unref());
+  stdio.on('end', () => setTimeout(() => process.exit(0), 100).unref());
   serveStream(server, stdio);
 }
 

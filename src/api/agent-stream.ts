@@ -21,9 +21,12 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
   const { createWebSocketStream, WebSocket } = await import('ws');
   const route = fillPath(ROUTES.containerAgent.path, { id });
   const stream = engine.connect ? await engine.connect() : undefined;
+  // An all-zero mask leaves frames unmasked in effect (no copy on either side). Masking guards
+  // proxies against payloads a web page chooses; this one is SSH ciphertext going to the engine.
+  const wsOptions = { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, generateMask: (mask: Buffer) => mask.fill(0) };
   const ws = stream
-    ? new WebSocket(`ws://berth${route}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, createConnection: () => stream as unknown as Socket })
-    : new WebSocket(`ws+unix://${socketPath}:${route}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    ? new WebSocket(`ws://berth${route}`, { ...wsOptions, createConnection: () => stream as unknown as Socket })
+    : new WebSocket(`ws+unix://${socketPath}:${route}`, wsOptions);
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();
@@ -52,5 +55,8 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
       reject(new BerthError(code, `cannot reach the engine at ${socketPath}: ${err.message}`, { cause: err }));
     });
   });
-  return createWebSocketStream(ws);
+  const duplex = createWebSocketStream(ws);
+  // ssh2 writes one SSH packet at a time; what piles up while a message is on its way leaves as one message.
+  duplex._writev = (chunks, done) => duplex._write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), 'binary', done);
+  return duplex;
 }

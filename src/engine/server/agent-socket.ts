@@ -30,6 +30,9 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** Bytes the bridge queues towards the client before it waits for the socket. */
+const SEND_AHEAD = 1 << 20;
+
 /** Pumps the session both ways until either side ends. */
 export function bridgeAgent(ws: WebSocket, session: ExecSession, logger: Logger): void {
   let exited = false;
@@ -56,8 +59,9 @@ export function bridgeAgent(ws: WebSocket, session: ExecSession, logger: Logger)
         continue;
       }
       if (ws.readyState !== ws.OPEN) break;
-      // Wait for the socket to take each chunk: backpressure towards the agent.
-      await new Promise<void>((resolve) => ws.send(chunk.data, { binary: true }, () => resolve()));
+      // Backpressure towards the agent: wait for the socket to take what is queued once there is plenty.
+      if (ws.bufferedAmount < SEND_AHEAD) ws.send(chunk.data, { binary: true });
+      else await new Promise<void>((resolve) => ws.send(chunk.data, { binary: true }, () => resolve()));
     }
   })().catch((err: unknown) => logger.warn('agent bridge failed', { error: String(err) }));
 }
