@@ -11,7 +11,7 @@ import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import type { ExecSession } from '../containers/exec';
-import { AGENT_MOUNT_POINT, prepareAgentBundle, type AgentBundleSources } from './bundle';
+import { AGENT_MOUNT_POINT, AGENT_NODE_FLAGS, prepareAgentBundle, type AgentBundleSources } from './bundle';
 import { ensureAgentKeys, type AgentKeys } from './keys';
 
 /** What the agent service needs of the containers. */
@@ -68,7 +68,7 @@ export class AgentService {
     const bundle = await this.bundle.path(options);
     const loader = (await readFile(path.join(bundle, 'loader'), 'utf8')).trim();
     const m = AGENT_MOUNT_POINT;
-    const cmd = [`${m}/lib/${loader}`, '--library-path', `${m}/lib`, `${m}/bin/node`, `${m}/agent/berth-agent.js`];
+    const cmd = [`${m}/lib/${loader}`, '--library-path', `${m}/lib`, `${m}/bin/node`, ...AGENT_NODE_FLAGS, `${m}/agent/berth-agent.js`];
     this.logger.debug('starting agent', { id: record.id });
     const env = [`BERTH_AGENT_HOST_KEY=${keys.hostKey}`, `BERTH_AGENT_AUTHORIZED_KEYS=${keys.authorizedKeys}`];
     return this.containers.exec(record.id, { cmd, env, attachStdin: true }, options);

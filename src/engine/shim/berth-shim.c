@@ -465,6 +465,9 @@ int main(int argc, char **argv) {
   if (o.tty) cfd = listen_unix(o.console_socket);
   else {
     if (pipe2(out, O_CLOEXEC) < 0 || (o.open_stdin && pipe2(in, O_CLOEXEC) < 0)) die("pipe");
+    /* 1 MiB pipes (not 64 KiB): a process that streams (the agent's SSH) and we wake each other far less often. */
+    (void)fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+    if (in[0] >= 0) (void)fcntl(in[0], F_SETPIPE_SZ, 1 << 20);
   }
   const char *extra[16];
   int n = 0;
@@ -576,7 +579,7 @@ int main(int argc, char **argv) {
         replay_len = 0;
       } else if (idx[k] <= -10) {
         struct stream *s = &streams[-10 - idx[k]];
-        char buf[32768];
+        char buf[MAX_FRAME];
         ssize_t r = read(s->fd, buf, sizeof buf);
         if (r > 0) output(s, buf, (size_t)r);
         else if (r == 0 || (errno != EAGAIN && errno != EINTR)) { /* EOF, or EIO on a pty with no slave left */
