@@ -27,7 +27,7 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
   const ws = stream
     ? new WebSocket(`ws://berth${route}`, { ...wsOptions, createConnection: () => stream as unknown as Socket })
     : new WebSocket(`ws+unix://${socketPath}:${route}`, wsOptions);
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<Duplex>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();
       reject(new BerthError('cancelled', 'connecting to the agent was cancelled'));
@@ -35,7 +35,11 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
     options.signal?.addEventListener('abort', onAbort, { once: true });
     ws.once('open', () => {
       options.signal?.removeEventListener('abort', onAbort);
-      resolve();
+      // The stream listens from the 'open' event on: the first messages may come with the upgrade's answer.
+      const duplex = createWebSocketStream(ws);
+      // ssh2 writes one SSH packet at a time; what piles up while a message is on its way leaves as one message.
+      duplex._writev = (chunks, done) => duplex._write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), 'binary', done);
+      resolve(duplex);
     });
     ws.once('unexpected-response', (_req, res) => {
       let text = '';
@@ -55,8 +59,4 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
       reject(new BerthError(code, `cannot reach the engine at ${socketPath}: ${err.message}`, { cause: err }));
     });
   });
-  const duplex = createWebSocketStream(ws);
-  // ssh2 writes one SSH packet at a time; what piles up while a message is on its way leaves as one message.
-  duplex._writev = (chunks, done) => duplex._write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), 'binary', done);
-  return duplex;
 }
