@@ -11,7 +11,7 @@
 // and the ratio compares their medians, so that both see the same load.
 // Usage: node bench/agent.mjs [--runs 50] [--rounds 4] [--no-docker] [--engine]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -181,8 +181,12 @@ console.log(`agent RSS after the session (exec + tunnel): ${agentRss.total.toFix
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms)`);
 console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
 
+await engine?.stop();
+
 if (withDocker) {
-  const host = execFileSync('bash', [path.join(root, '..', 'shared', 'anchors', 'dockerd.sh'), 'start'], { encoding: 'utf8' }).trim();
+  // ../shared beside the checkout (/work/main), or beside the worktrees' folder (/work/wt/NAME).
+  const anchor = [path.join(root, '..', 'shared'), path.join(root, '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'dockerd.sh')).find((f) => existsSync(f));
+  const host = execFileSync('bash', [anchor ?? 'dockerd.sh', 'start'], { encoding: 'utf8' }).trim();
   const env = { ...process.env, DOCKER_HOST: host };
   const docker = (...a) => execFileSync('docker', a, { env, encoding: 'utf8' }).trim();
   const rootfs = path.join(dir, 'rootfs');
@@ -200,5 +204,4 @@ if (withDocker) {
   const d = median(dockerExec);
   console.log(`docker exec on dockerd, p50 of ${dockerExec.length}: ${d.toFixed(1)} ms; agent is ${(d / median(agentExec)).toFixed(1)}x faster`);
 }
-await engine?.stop();
 rmSync(dir, { recursive: true, force: true });
