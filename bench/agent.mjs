@@ -3,12 +3,15 @@
 // engine will run it inside containers):
 //  - exec round trip through a warm agent connection vs `docker exec` on Debian's dockerd
 //  - direct-tcpip tunnel throughput vs direct loopback
-//  - cold start (spawn -> authenticated) and RSS of the agent process
+//  - cold start (spawn -> authenticated) and RSS of the agent process after the session
+//    (exec and tunnel), beside a bare node with the same flags
 // With --engine, the same through berthd as the product runs it: a busybox container
 // made with the agent, the agent started by an engine exec behind the WebSocket endpoint.
-// Usage: node bench/agent.mjs [--runs 50] [--no-docker] [--engine]
+// The machine is shared: tunnel and direct loopback take turns (--rounds of 128 MiB each),
+// and the ratio compares their medians, so that both see the same load.
+// Usage: node bench/agent.mjs [--runs 50] [--rounds 4] [--no-docker] [--engine]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { Client } = createRequire(import.meta.url)(path.join(root, 'node_modules', 'ssh2'));
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 50) || 50;
+const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) || 4 : 4;
 const withDocker = !args.includes('--no-docker');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -27,7 +31,9 @@ const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-agent-'));
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host')]);
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'client')]);
-const agentArgv = [path.join(root, 'dist', 'berth-agent.js'), '--host-key', path.join(dir, 'host'), '--authorized-keys', path.join(dir, 'client.pub')];
+// The node flags the engine starts the agent with.
+const { AGENT_NODE_FLAGS } = createRequire(import.meta.url)(path.join(root, 'out/src/engine/agent/bundle.js'));
+const agentArgv = [...AGENT_NODE_FLAGS, path.join(root, 'dist', 'berth-agent.js'), '--host-key', path.join(dir, 'host'), '--authorized-keys', path.join(dir, 'client.pub')];
 
 const viaEngine = args.includes('--engine');
 let engine;
@@ -49,10 +55,19 @@ if (viaEngine) {
   engine = { api, id, connectAgent, stop: async () => { await api.call('containerRemove', { params: { id }, query: { force: 'true' } }); berth('engine', 'stop'); await registry.stop(); } };
 }
 
-/** The host pid of the newest agent process (in the container under --engine). */
+/** The host pid of the newest agent process in our container (its parent is the exec's shim, which names the container). */
 function newestAgentPid() {
-  const out = execFileSync('pgrep', ['-n', '-f', 'berth-agent.js'], { encoding: 'utf8' }).trim();
-  return Number(out);
+  const pids = execFileSync('pgrep', ['-f', 'berth-agent.js'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const ours = pids.filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+      return readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').includes(engine.id);
+    } catch {
+      return false;
+    }
+  });
+  return Math.max(...ours);
 }
 
 async function connect() {
@@ -80,9 +95,20 @@ const execOnce = (client, cmd) =>
     }),
   );
 
-function rssKb(pid) {
+/** Resident memory in MB: all of it, anonymous, and file pages (mostly node's own binary). */
+function rss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  const mb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
+  return { total: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
+}
+
+/** A bare node with the agent's flags, measured like the agent. */
+async function bareNodeRss() {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  const r = rss(child.pid);
+  child.kill();
+  return r;
 }
 
 async function throughput(connectFn, bytes) {
@@ -123,30 +149,44 @@ for (let i = 0; i < runs; i++) {
   await execOnce(client, 'true');
   agentExec.push(ms(t0));
 }
-const rss = rssKb(child.pid);
-const size = 512 * 1024 * 1024;
-const direct = await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), size);
+const roundBytes = 128 * 1024 * 1024;
 // Under --engine the sink runs in the container (its own network namespace), from the agent's own node.
 const sinkPort = 9399;
 if (engine) {
-  void execOnce(client, `$(ls /.berth/lib/ld-linux*) --library-path /.berth/lib /.berth/bin/node -e "require('net').createServer((s)=>s.resume()).listen(${sinkPort},'127.0.0.1');setTimeout(()=>process.exit(0),120000)"`);
+  void execOnce(client, `$(ls /.berth/lib/ld-linux*) --library-path /.berth/lib /.berth/bin/node -e "require('net').createServer((s)=>s.resume()).listen(${sinkPort},'127.0.0.1');setTimeout(()=>process.exit(0),300000)"`);
   await new Promise((r) => setTimeout(r, 1000));
 }
-const tunnel = await throughput(
-  (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', engine ? sinkPort : port, (err, ch) => (err ? reject(err) : resolve(ch)))),
-  size,
-);
+const directs = [];
+const tunnels = [];
+for (let i = 0; i < rounds; i++) {
+  directs.push(await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), roundBytes));
+  tunnels.push(
+    await throughput(
+      (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', engine ? sinkPort : port, (err, ch) => (err ? reject(err) : resolve(ch)))),
+      roundBytes,
+    ),
+  );
+}
+const direct = median(directs);
+const tunnel = median(tunnels);
+// After the session: exec round trips and the tunnel rounds.
+const agentRss = rss(child.pid);
+const bare = await bareNodeRss();
 client.end();
 child.kill();
 
 console.log(engine ? 'through berthd (WebSocket endpoint, agent started by exec in a busybox container):' : 'agent on its stdio on the host:');
 console.log(`agent cold start (${engine ? 'credentials + WebSocket + exec + SSH handshake' : 'spawn -> authenticated'}), median of 5: ${median(colds).toFixed(1)} ms`);
-console.log(`agent RSS after warm-up: ${(rss / 1024).toFixed(1)} MB (target < 40 MB)`);
+console.log(`agent RSS after the session (exec + tunnel): ${agentRss.total.toFixed(1)} MB = ${agentRss.anon.toFixed(1)} anonymous + ${agentRss.file.toFixed(1)} file (target < 40 MB); a bare node with the same flags: ${bare.total.toFixed(1)} MB = ${bare.anon.toFixed(1)} + ${bare.file.toFixed(1)}`);
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms)`);
-console.log(`tunnel throughput: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5)`);
+console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
+
+await engine?.stop();
 
 if (withDocker) {
-  const host = execFileSync('bash', [path.join(root, '..', 'shared', 'anchors', 'dockerd.sh'), 'start'], { encoding: 'utf8' }).trim();
+  // ../shared beside the checkout (/work/main), or beside the worktrees' folder (/work/wt/NAME).
+  const anchor = [path.join(root, '..', 'shared'), path.join(root, '..', '..', 'shared')].map((d) => path.join(d, 'anchors', 'dockerd.sh')).find((f) => existsSync(f));
+  const host = execFileSync('bash', [anchor ?? 'dockerd.sh', 'start'], { encoding: 'utf8' }).trim();
   const env = { ...process.env, DOCKER_HOST: host };
   const docker = (...a) => execFileSync('docker', a, { env, encoding: 'utf8' }).trim();
   const rootfs = path.join(dir, 'rootfs');
@@ -164,5 +204,4 @@ if (withDocker) {
   const d = median(dockerExec);
   console.log(`docker exec on dockerd, p50 of ${dockerExec.length}: ${d.toFixed(1)} ms; agent is ${(d / median(agentExec)).toFixed(1)}x faster`);
 }
-await engine?.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Server, type Connection } from 'ssh2';
 import type { Logger } from '../../src/common/log';
+import { pump } from '../../src/common/stream/pump';
 import { checkPublicKey, type AuthorizedKey } from './auth';
 import type { UserContext } from './process-env';
 import { handleSession } from './session';
@@ -25,7 +26,8 @@ function forwardTcp(connection: Connection, logger: Logger): void {
     socket.once('connect', () => {
       const channel = accept();
       socket.setNoDelay(true);
-      channel.pipe(socket).pipe(channel);
+      pump(channel, socket);
+      pump(socket, channel);
       const close = (): void => {
         socket.destroy();
         channel.destroy();

@@ -2,6 +2,8 @@
  * Entry point of the in-container agent: an SSH server on its own stdio.
  *   berth-agent --host-key FILE --authorized-keys FILE
  * (or BERTH_AGENT_HOST_KEY / BERTH_AGENT_AUTHORIZED_KEYS with the contents).
+ * With BERTH_AGENT_WEBSOCKET_ACCEPT (and _PROTOCOL), stdio is a client's
+ * connection whose WebSocket upgrade the engine read: see websocket-stream.ts.
  * Logs go to stderr; stdout carries only the SSH protocol.
  */
 import { readFileSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { createLogger } from '../../src/common/log';
 import { createAgentServer, serveStream } from './agent-server';
 import { parseAuthorizedKeys } from './auth';
 import { userContext } from './process-env';
+import { StdioStream } from './stdio-stream';
+import { WebSocketStream } from './websocket-stream';
 
 function secret(file: string | undefined, envName: string): string {
   if (file) return readFileSync(file, 'utf8');
@@ -39,10 +43,14 @@ function main(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module, loaded only when a PTY is asked for
   const loadPty = (): typeof import('node-pty') => require('node-pty') as typeof import('node-pty');
   const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty });
-  const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  stdio.on('close', () => process.exit(0));
-  process.stdin.on('end', () => setTimeout(() => process.exit(0), 100).unref());
-  serveStream(server, stdio);
+  const stdio = StdioStream.fromProcess() ?? Duplex.from({ readable: process.stdin, writable: process.stdout });
+  // The engine may hand over the client's connection itself, upgrade read: then SSH runs in WebSocket messages.
+  const accept = process.env['BERTH_AGENT_WEBSOCKET_ACCEPT'];
+  const protocol = process.env['BERTH_AGENT_WEBSOCKET_PROTOCOL'];
+  const stream = accept ? new WebSocketStream(stdio, { accept, ...(protocol ? { protocol } : {}) }) : stdio;
+  stream.on('close', () => process.exit(0));
+  stream.on('end', () => setTimeout(() => process.exit(0), 100).unref());
+  serveStream(server, stream);
 }
 
 try {

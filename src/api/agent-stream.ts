@@ -23,11 +23,13 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
   const { createWebSocketStream, WebSocket } = await import('ws');
   const route = fillPath(ROUTES.containerAgent.path, { id });
   const stream = engine.connect ? await engine.connect() : undefined;
-  const common = { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, ...(engine.headers ? { headers: { ...engine.headers } } : {}) };
+  // An all-zero mask leaves frames unmasked in effect (no copy on either side). Masking guards
+  // proxies against payloads a web page chooses; this one is SSH ciphertext going to the engine.
+  const wsOptions = { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, generateMask: (mask: Buffer) => mask.fill(0), ...(engine.headers ? { headers: { ...engine.headers } } : {}) };
   const ws = stream
-    ? new WebSocket(`ws://berth${route}`, { ...common, createConnection: () => stream as unknown as Socket })
-    : new WebSocket(`ws+unix://${socketPath}:${route}`, common);
-  await new Promise<void>((resolve, reject) => {
+    ? new WebSocket(`ws://berth${route}`, { ...wsOptions, createConnection: () => stream as unknown as Socket })
+    : new WebSocket(`ws+unix://${socketPath}:${route}`, wsOptions);
+  return new Promise<Duplex>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();
       reject(new BerthError('cancelled', 'connecting to the agent was cancelled'));
@@ -35,7 +37,11 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
     options.signal?.addEventListener('abort', onAbort, { once: true });
     ws.once('open', () => {
       options.signal?.removeEventListener('abort', onAbort);
-      resolve();
+      // The stream listens from the 'open' event on: the first messages may come with the upgrade's answer.
+      const duplex = createWebSocketStream(ws);
+      // ssh2 writes one SSH packet at a time; what piles up while a message is on its way leaves as one message.
+      duplex._writev = (chunks, done) => duplex._write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), 'binary', done);
+      resolve(duplex);
     });
     ws.once('unexpected-response', (_req, res) => {
       let text = '';
@@ -55,5 +61,4 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
       reject(new BerthError(code, `cannot reach the engine at ${socketPath}: ${err.message}`, { cause: err }));
     });
   });
-  return createWebSocketStream(ws);
 }

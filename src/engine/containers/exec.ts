@@ -5,6 +5,7 @@
  * so nothing is lost between the launch and the attach.
  */
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRecord, ExecRequest } from '../../api/types/containers';
@@ -20,6 +21,8 @@ import { assertCanAttach, assertCanExec } from './state';
 export interface ExecOptions {
   /** Initial terminal size for a TTY. */
   readonly size?: { readonly rows: number; readonly cols: number };
+  /** The process's stdin and stdout are this socket (no tty): its bytes never pass through the shim or the daemon. */
+  readonly stdio?: Socket;
   readonly signal?: AbortSignal;
 }
 
@@ -99,6 +102,7 @@ export async function execInContainer(ctx: ManagerContext, record: ContainerReco
         tty: req.tty === true,
         openStdin: req.attachStdin === true,
         ...(options.size ? { size: options.size } : {}),
+        ...(options.stdio ? { stdio: options.stdio } : {}),
       },
       options,
     );

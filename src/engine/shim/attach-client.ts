@@ -4,6 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { BerthError } from '../../common/errors';
+import { BatchWriter } from '../../common/stream/batch-writer';
 import { ClientFrame, encodeFrame, FrameDecoder, parseExit, resizeFrame, ShimFrame, stdinFrames, type ExitStatus } from './protocol';
 
 export interface OutputChunk {
@@ -46,10 +47,12 @@ class ChunkQueue {
 export class AttachClient {
   private readonly queue = new ChunkQueue();
   private exitStatus: ExitStatus | undefined;
+  private readonly writer: BatchWriter;
   /** Resolves with the exit status, or undefined when the connection ended without one. */
   readonly exit: Promise<ExitStatus | undefined>;
 
   private constructor(private readonly socket: Socket) {
+    this.writer = new BatchWriter(socket);
     const decoder = new FrameDecoder();
     this.exit = new Promise((resolve) => {
       socket.on('data', (chunk: Buffer) => {
@@ -101,8 +104,9 @@ export class AttachClient {
     return this.queue.iterate();
   }
 
+  /** Writes to the process's stdin; the pieces of one tick leave in one system call. */
   write(data: Uint8Array): void {
-    for (const f of stdinFrames(data)) this.socket.write(f);
+    for (const piece of stdinFrames(data)) this.writer.write(piece);
   }
 
   /** Half-closes the process's stdin (a tty gets ^D). */

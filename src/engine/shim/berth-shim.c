@@ -8,12 +8,15 @@
  * Usage:
  *   berth-shim --id ID --bundle DIR --pid-file F --exit-file F --attach-socket S
  *              [--log F] [--console-socket S] [--tty] [--stdin] [--exec PROCESS_JSON]
- *              [--keep] [--umount-unified] [--rows N --cols N] -- RUNTIME [ARGS...]
+ *              [--keep] [--umount-unified] [--rows N --cols N] [--stdio-fd N] -- RUNTIME [ARGS...]
  *
  * The runtime argv after "--" is the runtime and its global options; the shim
  * appends "run -d ..." (container mode) or "exec -d --process ..." (--exec).
  * fd 3, if open, is the status pipe: the shim writes "ok PID\n" once the
  * process runs, or "error\n" then the runtime's stderr, and closes it.
+ * --stdio-fd N (no tty): the process's stdin and stdout are the shim's fd N
+ * (a socket berthd passed) instead of pipes the shim holds; the shim only
+ * hands it over, keeps no copy, and serves stderr and the exit as usual.
  *
  * Attach protocol (unix stream socket, --attach-socket): frames of
  * 1 byte type, 4 bytes big-endian payload length (at most 65536), payload.
@@ -63,7 +66,7 @@ enum { F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3 };
 
 struct opts {
   const char *id, *bundle, *pid_file, *exit_file, *attach_socket, *log, *console_socket, *exec_process;
-  int tty, open_stdin, keep, umount_unified, rows, cols;
+  int tty, open_stdin, keep, umount_unified, rows, cols, stdio_fd;
   char **runtime;
   int runtime_argc;
 };
@@ -403,6 +406,7 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--umount-unified")) o.umount_unified = 1;
     else if (!strcmp(a, "--rows") && i + 1 < argc) o.rows = atoi(argv[++i]);
     else if (!strcmp(a, "--cols") && i + 1 < argc) o.cols = atoi(argv[++i]);
+    else if (!strcmp(a, "--stdio-fd") && i + 1 < argc) o.stdio_fd = atoi(argv[++i]);
     else if (!strcmp(a, "--id")) val = &o.id;
     else if (!strcmp(a, "--bundle")) val = &o.bundle;
     else if (!strcmp(a, "--pid-file")) val = &o.pid_file;
@@ -420,6 +424,8 @@ static void parse_args(int argc, char **argv) {
   if (!o.id || !o.pid_file || !o.exit_file || !o.attach_socket || o.runtime_argc < 1) die("missing --id, --pid-file, --exit-file, --attach-socket or the runtime after --");
   if (!o.exec_process && !o.bundle) die("missing --bundle");
   if (o.tty && !o.console_socket) die("--tty needs --console-socket");
+  if (o.tty && o.stdio_fd >= 0) die("--stdio-fd is for processes without a tty");
+  if (o.stdio_fd >= 0 && (o.stdio_fd < 4 || fcntl(o.stdio_fd, F_GETFD) < 0)) die("--stdio-fd %d: not an open fd above 3", o.stdio_fd);
 }
 
 static void report(const char *text) {
@@ -430,6 +436,7 @@ static void report(const char *text) {
 int main(int argc, char **argv) {
   struct stat sst;
   status_fd = fstat(3, &sst) == 0 ? 3 : -1;
+  o.stdio_fd = -1;
   parse_args(argc, argv);
   signal(SIGPIPE, SIG_IGN);
   /* Detach: the daemon must be neither our parent nor our session. */
@@ -445,7 +452,9 @@ int main(int argc, char **argv) {
   dup2(null, 1);
   dup2(null, 2);
   if (null > 3) close(null);
-  for (int fd = 4; fd < 1024; fd++) close(fd);
+  for (int fd = 4; fd < 1024; fd++)
+    if (fd != o.stdio_fd) close(fd);
+  if (o.stdio_fd >= 0) fcntl(o.stdio_fd, F_SETFD, FD_CLOEXEC);
   if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -463,8 +472,11 @@ int main(int argc, char **argv) {
   int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, cfd = -1;
   if (pipe2(err, O_CLOEXEC) < 0) die("pipe");
   if (o.tty) cfd = listen_unix(o.console_socket);
-  else {
+  else if (o.stdio_fd < 0) {
     if (pipe2(out, O_CLOEXEC) < 0 || (o.open_stdin && pipe2(in, O_CLOEXEC) < 0)) die("pipe");
+    /* 1 MiB pipes (not 64 KiB): a process that streams (the agent's SSH) and we wake each other far less often. */
+    (void)fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+    if (in[0] >= 0) (void)fcntl(in[0], F_SETPIPE_SZ, 1 << 20);
   }
   const char *extra[16];
   int n = 0;
@@ -477,8 +489,10 @@ int main(int argc, char **argv) {
   if (o.tty) extra[n++] = "--console-socket", extra[n++] = o.console_socket;
   extra[n++] = o.id;
   extra[n] = NULL;
-  pid_t rt = spawn_runtime(extra, in[0], o.tty ? err[1] : out[1], err[1]);
+  int child_in = o.stdio_fd >= 0 ? o.stdio_fd : in[0], child_out = o.tty ? err[1] : o.stdio_fd >= 0 ? o.stdio_fd : out[1];
+  pid_t rt = spawn_runtime(extra, child_in, child_out, err[1]);
   int rc = rt < 0 ? 127 : wait_for(rt);
+  if (o.stdio_fd >= 0) close(o.stdio_fd);
   if (in[0] >= 0) close(in[0]);
   if (out[1] >= 0) close(out[1]);
   close(err[1]);
@@ -576,7 +590,7 @@ int main(int argc, char **argv) {
         replay_len = 0;
       } else if (idx[k] <= -10) {
         struct stream *s = &streams[-10 - idx[k]];
-        char buf[32768];
+        char buf[MAX_FRAME];
         ssize_t r = read(s->fd, buf, sizeof buf);
         if (r > 0) output(s, buf, (size_t)r);
         else if (r == 0 || (errno != EAGAIN && errno != EINTR)) { /* EOF, or EIO on a pty with no slave left */

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../common/errors';
 import type { OciRuntime } from '../oci/runtime';
@@ -27,6 +28,8 @@ export interface ShimLaunch {
   readonly tty?: boolean;
   readonly openStdin?: boolean;
   readonly size?: { readonly rows: number; readonly cols: number };
+  /** The process's stdin and stdout: this socket itself (fd 4 of the shim), not pipes the shim holds. */
+  readonly stdio?: Socket;
 }
 
 export function shimArgv(l: ShimLaunch): string[] {
@@ -45,6 +48,7 @@ export function shimArgv(l: ShimLaunch): string[] {
     ...(l.tty ? ['--tty'] : []),
     ...(l.openStdin ? ['--stdin'] : []),
     ...(l.size ? ['--rows', String(l.size.rows), '--cols', String(l.size.cols)] : []),
+    ...(l.stdio ? ['--stdio-fd', '4'] : []),
     ...cmd.flags,
     '--',
     ...cmd.argv,
@@ -77,7 +81,7 @@ export async function launchShim(l: ShimLaunch, options: { signal?: AbortSignal 
   options.signal?.throwIfAborted();
   await mkdir(path.dirname(l.attachSocket), { recursive: true, mode: 0o700 });
   const [file, ...args] = shimArgv(l);
-  const child = spawn(file ?? 'berth-shim', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(file ?? 'berth-shim', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(l.stdio ? [l.stdio] : [])] });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (e: NodeJS.ErrnoException) => reject(new BerthError(e.code === 'ENOENT' ? 'not_found' : 'internal', `cannot run ${file ?? 'berth-shim'}: ${e.message}`, { cause: e })));

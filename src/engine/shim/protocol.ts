@@ -28,10 +28,19 @@ export function encodeFrame(type: number, payload: Uint8Array = new Uint8Array(0
   return Buffer.concat([head, payload]);
 }
 
-/** Splits data into stdin frames of at most MAX_FRAME bytes. */
-export function stdinFrames(data: Uint8Array): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < data.length; i += MAX_FRAME) out.push(encodeFrame(ClientFrame.stdin, data.subarray(i, i + MAX_FRAME)));
+/**
+ * Splits data into stdin frames of at most MAX_FRAME bytes, as pieces to write
+ * in order (each frame's header, then its payload: a view of data, not a copy).
+ */
+export function stdinFrames(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < data.length; i += MAX_FRAME) {
+    const payload = data.subarray(i, i + MAX_FRAME);
+    const head = Buffer.alloc(5);
+    head[0] = ClientFrame.stdin;
+    head.writeUInt32BE(payload.length, 1);
+    out.push(head, payload);
+  }
   return out;
 }
 

@@ -1,0 +1,57 @@
+/**
+ * The agent's stdin and stdout as the one byte stream ssh2 serves. Both are
+ * opened as non-blocking sockets on fds 0 and 1 (process.stdout blocks on a
+ * full pipe, which would stall the whole agent), and the SSH packets written
+ * in one tick leave in one writev.
+ */
+import { fstatSync } from 'node:fs';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import { BatchWriter } from '../../src/common/stream/batch-writer';
+
+export class StdioStream extends Duplex {
+  private readonly writer: BatchWriter;
+
+  constructor(
+    private readonly input: net.Socket,
+    private readonly output: net.Socket,
+  ) {
+    super({ allowHalfOpen: true });
+    this.writer = new BatchWriter(output);
+    input.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) input.pause();
+    });
+    input.once('end', () => this.push(null));
+    input.on('error', (err) => this.destroy(err));
+    output.on('error', (err) => this.destroy(err));
+  }
+
+  /** Fds 0 and 1 of this process; undefined when either is not a pipe or a socket. */
+  static fromProcess(): StdioStream | undefined {
+    const streamy = (fd: number): boolean => {
+      const st = fstatSync(fd);
+      return st.isFIFO() || st.isSocket();
+    };
+    if (!streamy(0) || !streamy(1)) return undefined;
+    return new StdioStream(new net.Socket({ fd: 0, readable: true, writable: false }), new net.Socket({ fd: 1, readable: false, writable: true }));
+  }
+
+  override _read(): void {
+    this.input.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.writer.write(chunk)) done();
+    else this.output.once('drain', () => done());
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.output.end(() => done());
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.input.destroy();
+    this.output.destroy();
+    done(err);
+  }
+}
