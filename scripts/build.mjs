@@ -29,7 +29,10 @@ const targets = [
   { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true, external: ['bufferutil'] },
   // node-pty and ssh2 (with its native crypto) are loaded from node_modules beside the bundle.
   { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'ssh2'] },
-  { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
+  // The extension carries its libraries (ssh2, ws) in the bundle: a .vsix has no node_modules. Their
+  // optional native speed-ups (ssh2's sshcrypto.node and cpu-features, ws's bufferutil and
+  // utf-8-validate) are required inside try/catch: left out, the pure JavaScript paths run.
+  { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode', 'cpu-features', 'bufferutil', 'utf-8-validate', '*.node'] },
 ];
 
 await Promise.all(
