@@ -38,8 +38,9 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const containersChanged = new vscode.EventEmitter<void>();
   context.subscriptions.push(log, { dispose: () => pool.dispose() }, ports, containersChanged);
   const cli: Services['cli'] = (args, options = {}) => {
-    log.info(`berth ${args.join(' ')}`);
-    return runCli(cliSettings(), args, {
+    const settings = cliSettings();
+    log.info(`${settings.executable} ${args.join(' ')}`);
+    return runCli(settings, args, {
       ...(options.signal ? { signal: options.signal } : {}),
       onLog: (line) => {
         if (line.level === 'error') log.error(line.text);

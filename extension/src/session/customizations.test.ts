@@ -16,6 +16,11 @@ test('customizations: one object or merged entries; later settings win; "-id" re
   });
   assert.deepEqual(merged, { settings: { 'editor.tabSize': 2, x: 1 }, extensions: ['a.b'] });
   assert.deepEqual(vscodeCustomizations({}), { settings: {}, extensions: [] });
+  // read-configuration --include-merged-configuration: one list per tool.
+  assert.deepEqual(
+    vscodeCustomizations({ customizations: { vscode: [{ settings: { a: 1 }, extensions: ['x.y'] }, { settings: { a: 2 } }] } }),
+    { settings: { a: 2 }, extensions: ['x.y'] },
+  );
 });
 
 test('customizations: only changed settings are applied, with their old values kept to restore', () => {

@@ -10,9 +10,13 @@ export interface VscodeCustomizations {
 }
 
 function vscodeParts(customizations: unknown): unknown[] {
+  // devcontainer.json: {vscode: {...}}; a merged configuration: {vscode: [{...}, ...]}; either, in a list.
   const list = Array.isArray(customizations) ? customizations : [customizations];
   return list
-    .map((c) => (typeof c === 'object' && c !== null ? (c as Record<string, unknown>)['vscode'] : undefined))
+    .flatMap((c) => {
+      const v = typeof c === 'object' && c !== null ? (c as Record<string, unknown>)['vscode'] : undefined;
+      return Array.isArray(v) ? (v as unknown[]) : [v];
+    })
     .filter((v) => typeof v === 'object' && v !== null);
 }
 
