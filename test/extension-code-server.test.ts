@@ -21,7 +21,7 @@ import { startEngineFixture, type EngineFixture } from './support/engine-fixture
 import { repoRoot, berthCli } from './support/repo';
 import { ensureDebianImage } from './support/test-images';
 import { freePort, packExtension, startCodeServer, type CodeServer } from './extension/code-server';
-import { answerInput, explorerItem, quickOpen, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
+import { answerInput, explorerItem, openFromExplorer, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
 let fx: EngineFixture | undefined;
@@ -138,10 +138,10 @@ test('code-server: Reopen in Container shows the container files, a container te
   assert.equal(settings['terminal.integrated.defaultProfile.linux'], 'Berth Container');
   assert.equal(settings['editor.fontSize'], 15, 'customizations.vscode.settings applied');
 
-  // A new terminal (the default profile) is a shell in the container.
-  await runCommand(page, 'Terminal: Create New Terminal');
-  await page.locator('.terminal-wrapper.active, .xterm').first().waitFor({ state: 'visible' });
-  await page.waitForTimeout(1000);
+  // A terminal in the container (the agent's PTY).
+  await runCommand(page, 'Berth: New Container Terminal');
+  await page.locator('.terminal-wrapper.active .xterm-rows').first().waitFor({ state: 'visible' });
+  await waitForTerminalText(page, /[#$] *$/m);
   await page.keyboard.type('cat /etc/os-release; echo "user=$(id -un) cwd=$(pwd)"\n');
   const osRelease = await execIn(ws, 'cat /etc/os-release');
   const pretty = /^PRETTY_NAME=.*$/m.exec(osRelease)?.[0] ?? 'PRETTY_NAME missing';
@@ -150,7 +150,7 @@ test('code-server: Reopen in Container shows the container files, a container te
   assert.ok(text.includes(pretty), text);
 
   // Edit and save a file through the editor: the container has the new text.
-  await quickOpen(page, 'hello.txt');
+  await openFromExplorer(page, 'hello.txt');
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+End');
   await page.keyboard.type('edited in code-server\n');
@@ -158,6 +158,15 @@ test('code-server: Reopen in Container shows the container files, a container te
   await waitFor(async () => (await execIn(ws, 'cat /workspaces/my-project/hello.txt')).includes('edited in code-server'), 'the edit reached the container');
 
   await screenshot('extension-reopen-in-container.png');
+  // The container's shell is the default profile now: "Create New Terminal" opens another one in the container.
+  await runCommand(page, 'Terminal: Create New Terminal');
+  await page.locator('.terminal-tabs-entry', { hasText: 'Berth Container' }).nth(1).waitFor({ state: 'visible' });
+  // The new terminal shows a fresh prompt (not the first one's output) and has the focus.
+  await waitForTerminalText(page, /^(?![\s\S]*PRETTY_NAME)[\s\S]*[#$] *$/);
+  await page.locator('.xterm >> visible=true').last().click();
+  await page.keyboard.type('echo "debian $(cat /etc/debian_version)"\n');
+  const version = (await execIn(ws, 'cat /etc/debian_version')).trim();
+  await waitForTerminalText(page, new RegExp(`^debian ${version.replace(/\./g, '\\.')}`, 'm'));
 }));
 
 test('code-server: Clone Repository in Container Volume from a local bare repository', { timeout: 600_000 }, withScreenshot('clone', async () => {
@@ -179,7 +188,7 @@ test('code-server: Clone Repository in Container Volume from a local bare reposi
   await answerInput(page, '');
   const folder = await waitForFolder(page, /^berth-container:\/\/[0-9a-f]{64}\/workspaces\/cloned-app$/, 300_000);
   await explorerItem(page, 'README.md', 120_000);
-  await quickOpen(page, 'README.md');
+  await openFromExplorer(page, 'README.md');
   await page.locator('.monaco-editor .view-lines', { hasText: 'cloned into a volume' }).first().waitFor({ state: 'visible' });
 
   // The clone lives in a volume mounted at /workspaces of the container.

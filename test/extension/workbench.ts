@@ -50,7 +50,7 @@ export async function explorerItem(page: Page, name: string, timeout = 60_000): 
 
 /** The text of the visible terminal's rows. */
 export async function terminalText(page: Page): Promise<string> {
-  const rows = page.locator('.terminal-wrapper.active .xterm-rows, .xterm-rows').last();
+  const rows = page.locator('.xterm-rows >> visible=true').last();
   return (await rows.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
 }
 
@@ -73,14 +73,12 @@ export async function notificationsText(page: Page): Promise<string> {
     .catch(() => '');
 }
 
-/** Opens a file with Quick Open (Ctrl+P). */
-export async function quickOpen(page: Page, name: string): Promise<void> {
+/**
+ * Opens a file by clicking it in the Explorer (Quick Open searches files
+ * with a search provider, which a berth-container folder has not).
+ */
+export async function openFromExplorer(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible' });
-  await page.keyboard.press('Enter');
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
   await page.locator(`.tabs-container .tab[aria-label*="${name}"]`).first().waitFor({ state: 'visible' });
 }
