@@ -160,8 +160,10 @@ test('code-server: Reopen in Container shows the container files, a container te
   await screenshot('extension-reopen-in-container.png');
   // The container's shell is the default profile now: "Create New Terminal" opens another one in the container.
   await runCommand(page, 'Terminal: Create New Terminal');
-  await page.locator('.terminal-tabs-entry', { hasText: 'Berth Container' }).nth(1).waitFor({ state: 'visible' });
-  // The new terminal shows a fresh prompt (not the first one's output) and has the focus.
+  const second = page.locator('.terminal-tabs-entry', { hasText: 'Berth Container' }).nth(1);
+  await second.waitFor({ state: 'visible' });
+  await second.click();
+  // The new terminal shows a fresh prompt (not the first one's output); it gets the keyboard.
   await waitForTerminalText(page, /^(?![\s\S]*PRETTY_NAME)[\s\S]*[#$] *$/);
   await page.locator('.xterm >> visible=true').last().click();
   await page.keyboard.type('echo "debian $(cat /etc/debian_version)"\n');
