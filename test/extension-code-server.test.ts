@@ -114,12 +114,15 @@ test('code-server: Reopen in Container shows the container files, a container te
 
   await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
   await explorerItem(page, 'hello.txt');
+  // The folder has a configuration: the extension offers to reopen it in its container.
+  await page.locator('.notifications-toasts', { hasText: 'Reopen in Container' }).waitFor({ state: 'visible', timeout: 60_000 });
   await runCommand(page, 'Berth: Reopen in Container');
   await waitForFolder(page, /^berth-container:\/\/[0-9a-f]{64}\/workspaces\/my-project$/, 300_000);
 
   // The Explorer lists the container's workspace, including what its hook wrote.
   await explorerItem(page, 'made-in-container.txt', 120_000);
   await explorerItem(page, 'hello.txt');
+  await page.locator('.statusbar-item', { hasText: 'Dev Container:' }).first().waitFor({ state: 'visible' });
 
   // The forwarded port answers on the host; the session then made the container's shell the default terminal.
   const settingsFile = path.join(server.userDataDir, 'User', 'settings.json');
@@ -169,6 +172,16 @@ test('code-server: Reopen in Container shows the container files, a container te
   await page.keyboard.type('echo "debian $(cat /etc/debian_version)"\n');
   const version = (await execIn(ws, 'cat /etc/debian_version')).trim();
   await waitForTerminalText(page, new RegExp(`^debian ${version.replace(/\./g, '\\.')}`, 'm'));
+
+  // Back to the host folder: the settings the container window changed are put back.
+  await runCommand(page, 'Berth: Reopen Folder Locally');
+  // code-server writes a host folder as its path or as a vscode-remote:// URI.
+  await waitForFolder(page, new RegExp(`^(vscode-remote://[^/]*|file://)?${ws.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), 60_000);
+  await explorerItem(page, 'made-in-container.txt');
+  await waitFor(async () => !(await readFile(settingsFile, 'utf8')).includes('Berth Container'), 'the default terminal profile was restored');
+  const restored = JSON.parse(await readFile(settingsFile, 'utf8')) as Record<string, unknown>;
+  assert.equal(restored['editor.fontSize'], undefined);
+  assert.equal(restored['berth.socket'], f.socket);
 }));
 
 test('code-server: Clone Repository in Container Volume from a local bare repository', { timeout: 600_000 }, withScreenshot('clone', async () => {
