@@ -49,7 +49,7 @@ export function parseResult(stdout: string, code: number | null, stderrTail: str
 }
 
 export function runCli(settings: CliSettings, args: readonly string[], options: CliRunOptions = {}): Promise<Record<string, unknown>> {
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) return Promise.reject(new BerthError('cancelled', `berth ${args[0] ?? ''} was cancelled`));
   const argv = cliArgv(settings, args);
   return new Promise((resolve, reject) => {
     const child = spawn(settings.executable, argv, {
