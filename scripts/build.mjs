@@ -42,6 +42,10 @@ await Promise.all(
   }),
 );
 
+// devcontainer.json's JSON Schema for the extension, from the validator's own schema.
+await build({ ...common, entryPoints: ['extension/src/schema/write-schema.ts'], outfile: 'out/build/write-schema.js', sourcemap: false });
+execFileSync(process.execPath, ['out/build/write-schema.js', 'extension/dist/devcontainer.schema.json'], { cwd: root, stdio: 'inherit' });
+
 // The container shim is C: it must stay tiny and outlive the daemon.
 execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', 'dist/berth-shim', 'src/engine/shim/berth-shim.c'], { cwd: root, stdio: 'inherit' });
 // Published TCP ports: a splice(2) proxy per port, in C for throughput.
