@@ -217,6 +217,44 @@ test('code-server: Clone Repository in Container Volume from a local bare reposi
   await screenshot('extension-clone-in-volume.png');
 }));
 
+test('code-server: Add Dev Container Configuration Files from a template, Attach to Running Container, Show Container Log', { timeout: 600_000 }, withScreenshot('templates-attach', async () => {
+  const f = fx as EngineFixture;
+  const server = cs as CodeServer;
+  const ws = path.join(f.dir, 'plain-project');
+  await mkdir(ws, { recursive: true });
+  await writeFile(path.join(ws, 'notes.txt'), 'no dev container yet\n');
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+  await explorerItem(page, 'notes.txt');
+
+  // The Debian template, with its options answered in quick picks.
+  await runCommand(page, 'Berth: Add Dev Container Configuration Files...');
+  await answerInput(page, 'Debian');
+  await answerInput(page, 'bullseye');
+  await answerInput(page, 'false');
+  await page.locator('.tabs-container .tab[aria-label*="devcontainer.json"]').first().waitFor({ state: 'visible' });
+  const written = await readFile(path.join(ws, '.devcontainer', 'devcontainer.json'), 'utf8');
+  assert.match(written, /debian:bullseye/);
+  await page.locator('.notifications-toasts', { hasText: 'added Debian' }).waitFor({ state: 'visible' });
+
+  // A running container that no window opened: attach to it by name.
+  const other = path.join(f.dir, 'other-project');
+  await mkdir(path.join(other, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(other, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: f.images.latest, postCreateCommand: 'echo attached-container-log' }));
+  await writeFile(path.join(other, 'other.txt'), 'other\n');
+  const up = await f.berth(['up', '--workspace-folder', other]);
+  assert.equal(up.code, 0, up.stderr);
+  const id = String((JSON.parse(up.stdout) as Record<string, unknown>)['containerId']);
+  const name = (JSON.parse((await f.berth(['container', 'inspect', id])).stdout) as { name: string }).name;
+  await runCommand(page, 'Berth: Attach to Running Container...');
+  await answerInput(page, name);
+  await waitForFolder(page, new RegExp(`^berth-container://${id}/`), 60_000);
+  await explorerItem(page, 'other.txt', 60_000);
+
+  await runCommand(page, 'Berth: Show Container Log');
+  await page.locator('.output-view, .part.panel', { hasText: `log of ${name}` }).first().waitFor({ state: 'visible' });
+  await screenshot('extension-attach-and-log.png');
+}));
+
 async function waitFor(check: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {

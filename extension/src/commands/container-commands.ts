@@ -31,11 +31,18 @@ async function targetContainer(services: Services, node: ContainerNode | undefin
   return pickContainer(services, title, false);
 }
 
+/** A dev container's workspace (the mount of its local folder), else its working directory, else "/". */
+export function attachFolder(record: Pick<ContainerRecord, 'request' | 'mounts'>): string {
+  const local = record.request.labels?.[LOCAL_FOLDER_LABEL];
+  const workspace = local ? record.mounts?.find((m) => m.source === local)?.destination : undefined;
+  return workspace || record.request.workingDir || '/';
+}
+
 export async function attachToContainer(services: Services, node?: ContainerNode): Promise<void> {
   const record = node?.kind === 'container' ? node.record : await pickContainer(services, 'Attach to Running Container', true);
   if (!record) return;
   if (record.state.status !== 'running') await services.api().call('containerStart', { params: { id: record.id } });
-  const folder = record.request.workingDir ?? '/';
+  const folder = attachFolder(record);
   await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.parse(containerUriString({ containerId: record.id, path: folder || '/' })));
 }
 

@@ -181,7 +181,8 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
         }
         if (changes.length) this.emitter.fire(changes);
       });
-      ch.write(watchRequestLine({ path: loc.path, recursive: options.recursive, exclude }));
+      // A recursive watch of "/" would walk /proc and /sys: the root is watched one level deep.
+      ch.write(watchRequestLine({ path: loc.path, recursive: options.recursive && loc.path !== '/', exclude }));
     })().catch(() => undefined);
     return new vscode.Disposable(() => {
       closed = true;
