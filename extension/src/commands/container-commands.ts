@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { ContainerRecord } from '../../../src/api/types/containers';
 import { containerUriString } from '../container-uri';
+import { attachFolder } from './attach-folder';
 import type { Services } from '../services';
 import type { ContainerNode } from '../views/containers-view';
 import { containerFolder, LOCAL_FOLDER_LABEL } from '../workspace-state';
@@ -29,13 +30,6 @@ async function targetContainer(services: Services, node: ContainerNode | undefin
   const folder = containerFolder();
   if (folder) return services.api().call('containerInspect', { params: { id: folder.uri.authority } });
   return pickContainer(services, title, false);
-}
-
-/** A dev container's workspace (the mount of its local folder), else its working directory, else "/". */
-export function attachFolder(record: Pick<ContainerRecord, 'request' | 'mounts'>): string {
-  const local = record.request.labels?.[LOCAL_FOLDER_LABEL];
-  const workspace = local ? record.mounts?.find((m) => m.source === local)?.destination : undefined;
-  return workspace || record.request.workingDir || '/';
 }
 
 export async function attachToContainer(services: Services, node?: ContainerNode): Promise<void> {
