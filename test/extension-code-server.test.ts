@@ -141,6 +141,14 @@ test('code-server: Reopen in Container shows the container files, a container te
   assert.equal(settings['terminal.integrated.defaultProfile.linux'], 'Berth Container');
   assert.equal(settings['editor.fontSize'], 15, 'customizations.vscode.settings applied');
 
+  // The Berth views: the dev container by its workspace, running; the forwarded port with its label.
+  await page.locator('.activitybar .action-item a[aria-label^="Berth"]').first().click();
+  await page.locator('.monaco-list-row', { hasText: 'my-project' }).filter({ hasText: 'running' }).first().waitFor({ state: 'visible' });
+  await page.locator('.monaco-list-row', { hasText: `perl web ${port} → 127.0.0.1:${port}` }).first().waitFor({ state: 'visible' });
+  await screenshot('extension-views.png');
+  await page.keyboard.press('Control+Shift+E');
+  await explorerItem(page, 'hello.txt');
+
   // A terminal in the container (the agent's PTY).
   await runCommand(page, 'Berth: New Container Terminal');
   await page.locator('.terminal-wrapper.active .xterm-rows').first().waitFor({ state: 'visible' });
