@@ -31,7 +31,10 @@ const targets = [
   { entryPoints: ['src/engine/berthd.ts'], outfile: 'dist/berthd.js', banner: { js: '#!/usr/bin/env node' }, executable: true, external: ['bufferutil'] },
   // node-pty and ssh2 (with its native crypto) are loaded from node_modules beside the bundle.
   { entryPoints: ['server/src/agent.ts'], outfile: 'dist/berth-agent.js', external: ['node-pty', 'ssh2'] },
-  { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode'] },
+  // The extension carries its libraries (ssh2, ws) in the bundle: a .vsix has no node_modules. Their
+  // optional native speed-ups (ssh2's sshcrypto.node and cpu-features, ws's bufferutil and
+  // utf-8-validate) are required inside try/catch: left out, the pure JavaScript paths run.
+  { entryPoints: ['extension/src/extension.ts'], outfile: 'extension/dist/extension.js', external: ['vscode', 'cpu-features', 'bufferutil', 'utf-8-validate', '*.node'] },
   // The dashboard `berth serve` serves (dist/dashboard beside dist/berth.js): a browser bundle with xterm.js.
   { entryPoints: ['dashboard/src/app.ts'], outfile: 'dist/dashboard/app.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
 ];
@@ -56,6 +59,10 @@ for (const [from, to] of [
 ]) {
   await copyFile(path.join(root, from), path.join(root, 'dist', 'dashboard', to));
 }
+
+// devcontainer.json's JSON Schema for the extension, from the validator's own schema.
+await build({ ...common, entryPoints: ['extension/src/schema/write-schema.ts'], outfile: 'out/build/write-schema.js', sourcemap: false });
+execFileSync(process.execPath, ['out/build/write-schema.js', 'extension/dist/devcontainer.schema.json'], { cwd: root, stdio: 'inherit' });
 
 // The container shim is C: it must stay tiny and outlive the daemon.
 execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', 'dist/berth-shim', 'src/engine/shim/berth-shim.c'], { cwd: root, stdio: 'inherit' });

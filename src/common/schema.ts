@@ -21,7 +21,11 @@ export interface Schema {
   readonly types: readonly JsonType[];
   /** Appends issues for `value` at `path`; returns false if any error was added. */
   check(value: unknown, path: JsonPath, out: Issue[]): boolean;
+  /** The same rules as a JSON Schema (draft 7), for editors' completions; absent: anything. */
+  readonly json?: JsonSchema;
 }
+
+export type JsonSchema = Readonly<Record<string, unknown>>;
 
 export function jsonType(value: unknown): JsonType {
   if (value === null) return 'null';
@@ -47,6 +51,7 @@ export function str(options: { pattern?: RegExp; patternText?: string; nonEmpty?
   const schema: Schema = {
     expected: options.patternText ?? (options.nonEmpty ? 'a non-empty string' : 'a string'),
     types: ['string'],
+    json: { type: 'string', ...(options.pattern && !options.pattern.flags ? { pattern: options.pattern.source } : {}), ...(options.nonEmpty ? { minLength: 1 } : {}) },
     check(value, path, out) {
       if (typeof value !== 'string') return typeError(schema, value, path, out);
       if (options.nonEmpty && value.trim() === '') return typeError(schema, value, path, out);
@@ -61,6 +66,7 @@ export function oneOfStrings<T extends string>(values: readonly T[]): Schema {
   const schema: Schema = {
     expected: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`,
     types: ['string'],
+    json: { type: 'string', enum: values },
     check(value, path, out) {
       if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) return typeError(schema, value, path, out);
       return true;
@@ -73,6 +79,7 @@ export function bool(): Schema {
   const schema: Schema = {
     expected: 'true or false',
     types: ['boolean'],
+    json: { type: 'boolean' },
     check: (value, path, out) => typeof value === 'boolean' || typeError(schema, value, path, out),
   };
   return schema;
@@ -84,6 +91,7 @@ export function int(options: { min?: number; max?: number } = {}): Schema {
   const schema: Schema = {
     expected: `an integer${range}`,
     types: ['number'],
+    json: { type: 'integer', ...(min !== undefined ? { minimum: min } : {}), ...(max !== undefined ? { maximum: max } : {}) },
     check(value, path, out) {
       if (typeof value !== 'number' || !Number.isInteger(value)) return typeError(schema, value, path, out);
       if ((min !== undefined && value < min) || (max !== undefined && value > max)) return typeError(schema, value, path, out);
@@ -97,25 +105,27 @@ export function num(): Schema {
   const schema: Schema = {
     expected: 'a number',
     types: ['number'],
+    json: { type: 'number' },
     check: (value, path, out) => (typeof value === 'number' && Number.isFinite(value)) || typeError(schema, value, path, out),
   };
   return schema;
 }
 
 export function nul(): Schema {
-  const schema: Schema = { expected: 'null', types: ['null'], check: (v, p, o) => v === null || typeError(schema, v, p, o) };
+  const schema: Schema = { expected: 'null', types: ['null'], json: { type: 'null' }, check: (v, p, o) => v === null || typeError(schema, v, p, o) };
   return schema;
 }
 
 /** Any JSON value. */
 export function any(): Schema {
-  return { expected: 'any value', types: ['string', 'number', 'boolean', 'null', 'array', 'object'], check: () => true };
+  return { expected: 'any value', types: ['string', 'number', 'boolean', 'null', 'array', 'object'], json: {}, check: () => true };
 }
 
 export function arrayOf(item: Schema): Schema {
   const schema: Schema = {
     expected: `an array of ${plural(item.expected)}`,
     types: ['array'],
+    json: { type: 'array', items: item.json ?? {} },
     check(value, path, out) {
       if (!Array.isArray(value)) return typeError(schema, value, path, out);
       let ok = true;
@@ -137,6 +147,7 @@ export function recordOf(value: Schema, options: { key?: (key: string) => string
   const schema: Schema = {
     expected: `an object of ${plural(value.expected)}`,
     types: ['object'],
+    json: { type: 'object', additionalProperties: value.json ?? {} },
     check(v, path, out) {
       if (jsonType(v) !== 'object') return typeError(schema, v, path, out);
       let ok = true;
@@ -166,6 +177,14 @@ export function objectOf(props: { readonly [key: string]: Schema }, options: Obj
   const schema: Schema = {
     expected: options.expected ?? 'an object',
     types: ['object'],
+    json: {
+      type: 'object',
+      properties: Object.fromEntries(
+        Object.entries(props).map(([k, v]) => [k, { ...(v.json ?? {}), ...(options.deprecated?.[k] ? { deprecationMessage: options.deprecated[k] } : {}) }]),
+      ),
+      ...(options.required?.length ? { required: options.required } : {}),
+      ...(options.unknown === 'error' ? { additionalProperties: false } : {}),
+    },
     check(value, path, out) {
       if (jsonType(value) !== 'object') return typeError(schema, value, path, out);
       const obj = value as Record<string, unknown>;
@@ -199,6 +218,7 @@ export function union(...members: Schema[]): Schema {
   const schema: Schema = {
     expected: members.map((m) => m.expected).join(' or '),
     types: [...new Set(members.flatMap((m) => m.types))],
+    json: { anyOf: members.map((m) => m.json ?? {}) },
     check(value, path, out) {
       const t = jsonType(value);
       const candidates = members.filter((m) => m.types.includes(t) || (t === 'number' && m.types.includes('number')));
