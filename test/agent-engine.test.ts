@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ClientChannel } from 'ssh2';
 import { ApiClient } from '../src/api/client';
-import { connectAgent } from '../src/cli/ssh-client';
+import { connectAgent } from '../src/api/agent-ssh';
 import { runBerth, singleJson } from './support/cli';
 import { berthCli } from './support/repo';
 import { startRegistry, type Registry } from './support/registry';

@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { ApiClient } from '../src/api/client';
 import { runChecked } from '../src/common/process/spawn';
 import { singleJson } from './support/cli';
+import { containerOutput } from './support/container-output';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 
 let engine: EngineFixture;
@@ -32,18 +33,8 @@ async function build(dockerfile: string, tag: string): Promise<{ code: number | 
   return { code: r.code, result: singleJson(r.stdout), stderr: r.stderr };
 }
 
-async function sh(image: string, script: string): Promise<string> {
-  const { id } = await client.call('containerCreate', { body: { image, entrypoint: ['/bin/sh', '-c'], cmd: [script] } });
-  try {
-    await client.call('containerStart', { params: { id } });
-    const { exitCode } = await client.call('containerWait', { params: { id } });
-    let out = '';
-    for await (const l of client.stream('containerLogs', { params: { id } })) out += `${l.line}\n`;
-    assert.equal(exitCode, 0, out);
-    return out;
-  } finally {
-    await client.call('containerRemove', { params: { id }, query: { force: 'true' } });
-  }
+function sh(image: string, script: string): Promise<string> {
+  return containerOutput(client, image, script);
 }
 
 before(async () => {

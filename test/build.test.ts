@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { ApiClient } from '../src/api/client';
 import { runChecked } from '../src/common/process/spawn';
 import { runBerth, singleJson } from './support/cli';
+import { containerOutput } from './support/container-output';
 import { startRegistry, type Registry } from './support/registry';
 import { ensureTestImages, type TestImages } from './support/test-images';
 
@@ -50,18 +51,8 @@ async function built(ctx: string, args: readonly string[] = []): Promise<Record<
 }
 
 /** Runs `script` with sh in a container of `image`; returns its output (the container is removed). */
-async function sh(image: string, script: string, user?: string): Promise<string> {
-  const { id } = await client.call('containerCreate', { body: { image, entrypoint: ['/bin/sh', '-c'], cmd: [script], ...(user ? { user } : {}) } });
-  try {
-    await client.call('containerStart', { params: { id } });
-    const { exitCode } = await client.call('containerWait', { params: { id } });
-    let out = '';
-    for await (const l of client.stream('containerLogs', { params: { id } })) out += `${l.line}\n`;
-    assert.equal(exitCode, 0, out);
-    return out;
-  } finally {
-    await client.call('containerRemove', { params: { id }, query: { force: 'true' } });
-  }
+function sh(image: string, script: string, user?: string): Promise<string> {
+  return containerOutput(client, image, script, user);
 }
 
 function docker(args: readonly string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -10,7 +10,6 @@
  * or docker-compose cannot be had.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +17,8 @@ import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
 import { composeV1Bin } from './support/compose-v1';
 import { startRegistry, type Registry } from './support/registry';
-import { findReferenceCli, lastJsonLine } from './support/reference-cli';
+import { findReferenceCli, lastJsonLine, runTool, type ToolRun } from './support/reference-cli';
 import { ensureTestImages } from './support/test-images';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let registry: Registry | undefined;
 let dir = '';
@@ -35,14 +28,8 @@ let reference: string | undefined;
 let composeBin = '';
 let whyMissing = '';
 
-function run(file: string, args: readonly string[]): Promise<Run> {
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, PATH: `${composeBin}:${process.env['PATH'] ?? ''}` };
-  return new Promise((resolve, reject) => {
-    execFile(file, [...args], { env, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(new Error(`cannot run ${file}: ${err.message}`));
-      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-    });
-  });
+function run(file: string, args: readonly string[]): Promise<ToolRun> {
+  return runTool(file, args, { DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, PATH: `${composeBin}:${process.env['PATH'] ?? ''}` });
 }
 
 before(async () => {

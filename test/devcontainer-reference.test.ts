@@ -9,21 +9,14 @@
  * skipped, saying why, only when it cannot be installed.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth } from './support/cli';
 import { startRegistry, type Registry } from './support/registry';
-import { findReferenceCli, lastJsonLine } from './support/reference-cli';
+import { findReferenceCli, lastJsonLine, runTool, type ToolRun } from './support/reference-cli';
 import { ensureDebianImage } from './support/test-images';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let registry: Registry | undefined;
 let dir = '';
@@ -31,13 +24,8 @@ let socket = '';
 let reference: string | undefined;
 let whyMissing = '';
 
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(file, [...args], { env: { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, ...env }, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(new Error(`cannot run ${file}: ${err.message}`));
-      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-    });
-  });
+function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ToolRun> {
+  return runTool(file, args, { DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, ...env });
 }
 
 before(async () => {

@@ -27,7 +27,7 @@ import { dotfilesMount, fetchDotfiles } from './dotfiles';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
 import { remoteUserOf, setUpContainer } from './setup-container';
-import { findDevContainer, prepareImage, withConfig, type PrepareImageOptions, type Source, type UpOptions, type UpResult } from './up';
+import { findDevContainer, prepareImage, setupFlags, withConfig, type PrepareImageOptions, type Source, type UpOptions, type UpResult } from './up';
 import { updateRemoteUserUid } from './update-uid';
 
 /** The compose files of a configuration, absolute (relative to the config file's folder). */
@@ -146,12 +146,7 @@ export async function upCompose(options: UpOptions, read: ReadConfigurationResul
     merged,
     imageUser,
     remoteWorkspaceFolder,
-    ...(options.remoteEnv ? { remoteEnv: options.remoteEnv } : {}),
-    ...(options.skipPostCreate ? { skipPostCreate: true } : {}),
-    ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
-    ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
-    ...(options.prebuild ? { prebuild: true } : {}),
-    ...(options.dotfiles ? { dotfiles: options.dotfiles } : {}),
+    ...setupFlags(options),
     logger,
     ...s,
   });

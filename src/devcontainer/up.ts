@@ -27,7 +27,7 @@ import { resolveFeatures } from './features/resolve';
 import { dotfilesMount, fetchDotfiles, type DotfilesOptions } from './dotfiles';
 import { execIn } from './lifecycle';
 import { updateRemoteUserUid } from './update-uid';
-import { remoteUserOf, setUpContainer } from './setup-container';
+import { remoteUserOf, setUpContainer, type SetupOptions } from './setup-container';
 import { upCompose } from './up-compose';
 
 export const LOCAL_FOLDER_LABEL = 'devcontainer.local_folder';
@@ -79,6 +79,18 @@ export interface UpResult {
   readonly hooks: Readonly<Record<string, 'ran' | 'skipped'>>;
   /** Compose-based configurations: the project's name (as the reference CLI reports it). */
   readonly composeProjectName?: string;
+}
+
+/** What of `up`'s options the setup of the container takes (hooks to skip, prebuild, dotfiles, remote env). */
+export function setupFlags(options: UpOptions): Pick<SetupOptions, 'remoteEnv' | 'skipPostCreate' | 'skipPostAttach' | 'skipNonBlocking' | 'prebuild' | 'dotfiles'> {
+  return {
+    ...(options.remoteEnv ? { remoteEnv: options.remoteEnv } : {}),
+    ...(options.skipPostCreate ? { skipPostCreate: true } : {}),
+    ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
+    ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
+    ...(options.prebuild ? { prebuild: true } : {}),
+    ...(options.dotfiles ? { dotfiles: options.dotfiles } : {}),
+  };
 }
 
 export function defaultIdLabels(workspaceFolder: string, configFile: string): Record<string, string> {
@@ -270,12 +282,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     merged,
     imageUser,
     remoteWorkspaceFolder,
-    ...(options.remoteEnv ? { remoteEnv: options.remoteEnv } : {}),
-    ...(options.skipPostCreate ? { skipPostCreate: true } : {}),
-    ...(options.skipPostAttach ? { skipPostAttach: true } : {}),
-    ...(options.skipNonBlocking ? { skipNonBlocking: true } : {}),
-    ...(options.prebuild ? { prebuild: true } : {}),
-    ...(options.dotfiles ? { dotfiles: options.dotfiles } : {}),
+    ...setupFlags(options),
     logger,
     ...s,
   });

@@ -33,3 +33,19 @@ export function lastJsonLine(r: { code: number; stdout: string; stderr: string }
     throw new Error(`no JSON result (exit ${r.code}): ${r.stdout}\n${r.stderr.slice(-3000)}`);
   }
 }
+
+export interface ToolRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a tool (the reference CLI, docker) with `env` over this process's; a non-zero exit is a result, not an error. */
+export function runTool(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    execFile(file, [...args], { env: { ...process.env, ...env }, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(new Error(`cannot run ${file}: ${err.message}`));
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
+}

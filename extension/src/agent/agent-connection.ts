@@ -4,25 +4,11 @@
  * container's key, the agent's host key checked. Opened on first use,
  * opened again after it drops; one SFTP session shared by the file system.
  */
-import type { Client, ClientChannel, ParsedKey, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { ApiClient } from '../../../src/api/client';
-import { openAgentStream } from '../../../src/api/agent-stream';
+import { connectAgent } from '../../../src/api/agent-ssh';
 import type { AgentCredentials } from '../../../src/api/routes';
 import { BerthError } from '../../../src/common/errors';
-
-type Ssh2 = typeof import('ssh2');
-
-async function loadSsh2(): Promise<Ssh2> {
-  // CommonJS: a dynamic import gives its exports under `default`.
-  const m = (await import('ssh2')) as Ssh2 & { default?: Ssh2 };
-  return m.default ?? m;
-}
-
-function publicBlob(utils: Ssh2['utils'], line: string): Buffer {
-  const parsed = utils.parseKey(line);
-  if (parsed instanceof Error) throw new BerthError('internal', `the engine sent an invalid host key: ${parsed.message}`);
-  return (Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed).getPublicSSH();
-}
 
 interface Open {
   readonly client: Client;
@@ -42,23 +28,7 @@ export class AgentConnection {
   private connect(): Promise<Open> {
     if (this.disposed) return Promise.reject(new BerthError('cancelled', 'the container connection is closed'));
     this.open ??= (async () => {
-      const credentials = await this.api.call('containerAgentCredentials', { params: { id: this.containerId } });
-      const stream = await openAgentStream(this.api, credentials.id);
-      const ssh2 = await loadSsh2();
-      const expected = publicBlob(ssh2.utils, credentials.hostPublicKey);
-      const client = new ssh2.Client();
-      await new Promise<void>((resolve, reject) => {
-        client.once('ready', () => resolve());
-        client.once('error', (err) => reject(new BerthError('unavailable', `SSH to ${credentials.name} failed: ${err.message}`, { cause: err })));
-        client.connect({
-          sock: stream,
-          username: credentials.user,
-          privateKey: credentials.clientKey,
-          hostVerifier: (key: Buffer) => key.equals(expected),
-          readyTimeout: 30_000,
-          keepaliveInterval: 15_000,
-        });
-      });
+      const { client, credentials } = await connectAgent(this.api, this.containerId);
       client.on('error', () => undefined);
       client.once('close', () => {
         this.open = undefined;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { BerthError } from '../../common/errors';
 import { stringOption, type Command } from '../command';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
-import { connectAgent } from '../ssh-client';
+import { connectAgent } from '../../api/agent-ssh';
 
 export interface ForwardSpec {
   readonly address: string;

@@ -9,7 +9,7 @@ import { openAgentStream } from '../../api/agent-stream';
 import { BerthError } from '../../common/errors';
 import type { Command, CommandContext, ParsedOptions } from '../command';
 import { ENGINE_OPTIONS, engineClient } from '../engine-client';
-import { connectAgent } from '../ssh-client';
+import { connectAgent } from '../../api/agent-ssh';
 
 /** POSIX shell quoting of argv for SSH's one command string. */
 export function shellJoin(argv: readonly string[]): string {

@@ -4,9 +4,9 @@
  * agent's host key. ssh2 loads on first use: other commands start faster.
  */
 import type { Client, ParsedKey } from 'ssh2';
-import type { ApiClient } from '../api/client';
-import { openAgentStream } from '../api/agent-stream';
-import type { AgentCredentials } from '../api/routes';
+import type { ApiClient } from './client';
+import { openAgentStream } from './agent-stream';
+import type { AgentCredentials } from './routes';
 import { BerthError } from '../common/errors';
 import { loadSsh2 } from '../common/load-ssh2';
 
