@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { isGatewayHost } from '../../../src/api/engine-target';
+import { RemoteSettings } from '../remote/remote-settings';
 import type { Services } from '../services';
 
 function checkHost(v: string): string | undefined {
@@ -23,7 +24,8 @@ export async function connectRemote(services: Services): Promise<void> {
   let token: string | undefined;
   let fingerprint: string | undefined;
   if (isGatewayHost(host)) {
-    token = await vscode.window.showInputBox({ title: 'Gateway Token', prompt: 'The token from `berth token create` on the gateway host (kept in VS Code\'s secret storage)', password: true, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a token') });
+    const where = RemoteSettings.tokenStore() === 'secrets' ? "VS Code's secret storage" : 'your user settings (berth.token): secret storage does not outlive a page reload in a browser';
+    token = await vscode.window.showInputBox({ title: 'Gateway Token', prompt: `The token from \`berth token create\` on the gateway host (kept in ${where})`, password: true, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a token') });
     if (token === undefined) return;
     fingerprint = await vscode.window.showInputBox({
       title: 'Certificate Fingerprint (optional)',

@@ -3,6 +3,9 @@
  * and the token (VS Code's SecretStorage, per host; berth.token only as a
  * fallback). The secret is read once at activation and again when it
  * changes, so the settings stay synchronous for every CLI run and API call.
+ * In a browser (code-server, VS Code for the Web) the secret storage lives
+ * only until the page reloads, and opening a container's folder reloads it:
+ * there the token goes to the berth.token user setting instead.
  */
 import * as vscode from 'vscode';
 import type { EngineTarget } from '../../../src/api/engine-target';
@@ -46,9 +49,15 @@ export class RemoteSettings implements vscode.Disposable {
     };
   }
 
+  /** Where connect() keeps the token: 'secrets', or 'settings' in a browser. */
+  static tokenStore(): 'secrets' | 'settings' {
+    return vscode.env.uiKind === vscode.UIKind.Web ? 'settings' : 'secrets';
+  }
+
   async connect(host: string, token: string | undefined, fingerprint: string | undefined): Promise<void> {
-    if (token) await this.secrets.store(secretKey(host), token);
     const c = vscode.workspace.getConfiguration('berth');
+    if (token && RemoteSettings.tokenStore() === 'secrets') await this.secrets.store(secretKey(host), token);
+    await c.update('token', token && RemoteSettings.tokenStore() === 'settings' ? token : undefined, vscode.ConfigurationTarget.Global);
     await c.update('tlsFingerprint', fingerprint || undefined, vscode.ConfigurationTarget.Global);
     await c.update('host', host, vscode.ConfigurationTarget.Global);
     await this.load();
@@ -57,7 +66,9 @@ export class RemoteSettings implements vscode.Disposable {
   async disconnect(): Promise<void> {
     const host = this.host();
     if (host) await this.secrets.delete(secretKey(host));
-    await vscode.workspace.getConfiguration('berth').update('host', undefined, vscode.ConfigurationTarget.Global);
+    const c = vscode.workspace.getConfiguration('berth');
+    await c.update('token', undefined, vscode.ConfigurationTarget.Global);
+    await c.update('host', undefined, vscode.ConfigurationTarget.Global);
     await this.load();
   }
 
