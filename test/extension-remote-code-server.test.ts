@@ -66,6 +66,12 @@ after(async () => {
   await fx?.dispose();
 });
 
+/** Answers the input box with this title (one box follows another in the same widget: wait for the right one). */
+async function answerTitled(title: string, text: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+  await answerInput(page, text);
+}
+
 test('code-server: Connect to Remote Host (a gateway), Reopen in Container says the folder cannot be mounted there, Attach opens a container of the remote engine with its files and a terminal', { timeout: 600_000 }, async () => {
   const f = fx as EngineFixture;
   const g = gw as GatewayProcess;
@@ -97,12 +103,15 @@ test('code-server: Connect to Remote Host (a gateway), Reopen in Container says 
     await explorerItem(page, 'local.txt');
 
     await runCommand(page, 'Berth: Connect to Remote Host...');
-    await answerInput(page, g.url);
-    await answerInput(page, token);
-    await answerInput(page, g.fingerprint ?? '');
+    await answerTitled('Connect to Remote Host', g.url);
+    await answerTitled('Gateway Token', token);
+    await answerTitled('Certificate Fingerprint', g.fingerprint ?? '');
     const hostPort = new URL(g.url).host;
-    await page.locator('.notifications-toasts', { hasText: `connected to the engine on ${g.url}` }).waitFor({ state: 'visible', timeout: 60_000 });
-    await page.locator('.statusbar-item', { hasText: `Berth on ${hostPort}` }).first().waitFor({ state: 'visible' });
+    await page.locator('.statusbar-item', { hasText: `Berth on ${hostPort}` }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    // The extension reached the engine there (its notification may have left the toasts: the notification center keeps it).
+    await runCommand(page, 'Notifications: Show Notifications');
+    await page.locator('.notifications-center', { hasText: `connected to the engine on ${g.url}` }).waitFor({ state: 'visible', timeout: 60_000 });
+    await runCommand(page, 'Notifications: Hide Notifications');
     const settings = JSON.parse(await readFile(path.join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(settings['berth.host'], g.url);
     assert.equal(settings['berth.token'], token, 'in a browser the token is kept in the user settings');
@@ -128,6 +137,8 @@ test('code-server: Connect to Remote Host (a gateway), Reopen in Container says 
   } catch (err) {
     await mkdir(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, 'failed-extension-remote.png') }).catch(() => undefined);
+    const notes = await page.locator('.notification-list-item').allInnerTexts().catch(() => [] as string[]);
+    console.error(`notifications: ${notes.join('\n')}`);
     console.error(`code-server output: ${server.output().slice(-4000)}`);
     throw err;
   }
