@@ -7,7 +7,7 @@
  * status bar names the host; "Reopen in Container" of the local folder
  * says it cannot be mounted there and offers Attach, which opens the
  * container (cloned into a volume through the gateway) with its files and a
- * terminal, all through the gateway.
+ * terminal, all through the gateway (API, agent WebSocket, SFTP, PTY).
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -111,7 +111,7 @@ test('code-server: Connect to Remote Host (a gateway), Reopen in Container says 
     // The extension reached the engine there (its notification may have left the toasts: the notification center keeps it).
     await runCommand(page, 'Notifications: Show Notifications');
     await page.locator('.notifications-center', { hasText: `connected to the engine on ${g.url}` }).waitFor({ state: 'visible', timeout: 60_000 });
-    await runCommand(page, 'Notifications: Hide Notifications');
+    await page.keyboard.press('Escape');
     const settings = JSON.parse(await readFile(path.join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(settings['berth.host'], g.url);
     assert.equal(settings['berth.token'], token, 'in a browser the token is kept in the user settings');
@@ -123,14 +123,15 @@ test('code-server: Connect to Remote Host (a gateway), Reopen in Container says 
     await dialog.locator('.monaco-button', { hasText: 'Attach to Running Container...' }).first().click();
     await answerInput(page, name);
     await waitForFolder(page, new RegExp(`^berth-container://${id}/`), 120_000);
-    await explorerItem(page, 'README.md', 120_000);
+    // A clone's container opens at its root (attachFolder: no local folder's mount); its volume is at /workspaces.
+    await explorerItem(page, 'workspaces', 120_000);
     await page.locator('.statusbar-item', { hasText: `on ${hostPort}` }).filter({ hasText: 'Dev Container:' }).first().waitFor({ state: 'visible' });
 
     // A terminal in the container, through the gateway.
     await runCommand(page, 'Berth: New Container Terminal');
     await page.locator('.terminal-wrapper.active .xterm-rows').first().waitFor({ state: 'visible' });
     await waitForTerminalText(page, /[#$] *$/m);
-    await page.keyboard.type('echo "remote-$((6*7)) $(cat README.md)"\n');
+    await page.keyboard.type('echo "remote-$((6*7)) $(cat /workspaces/remote-app/README.md)"\n');
     await waitForTerminalText(page, /^remote-42 on the remote engine/m);
     await mkdir(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, 'extension-remote-attach.png') });
