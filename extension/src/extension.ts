@@ -20,7 +20,9 @@ import { restoreSettings, startContainerSession, TERMINAL_PROFILE_TITLE } from '
 import { ContainerPty } from './terminals/container-pty';
 import { ContainersView, type ContainerNode } from './views/containers-view';
 import { PortsView } from './views/ports-view';
-import { containerStatusItem } from './views/status-bar';
+import { connectRemote, disconnectRemote } from './commands/remote-commands';
+import { remoteLabel } from './remote/engine-connection';
+import { containerStatusItem, describe } from './views/status-bar';
 import { containerFolder, describeContainerWorkspace, localFolder } from './workspace-state';
 import { offerReopen } from './views/reopen-notification';
 
@@ -58,6 +60,8 @@ function registerCommands(services: Services): void {
   cmd('berth.showContainerLog', 'Show Container Log', (node?: ContainerNode) => showContainerLog(services, node));
   cmd('berth.stopContainer', 'Stop Container', (node?: ContainerNode) => stopContainer(services, node));
   cmd('berth.removeContainer', 'Remove Container', (node?: ContainerNode) => removeContainer(services, node));
+  cmd('berth.connectRemote', 'Connect to Remote Host', () => connectRemote(services));
+  cmd('berth.disconnectRemote', 'Disconnect from Remote Host', () => disconnectRemote(services));
   cmd('berth.refreshContainers', 'Refresh', () => Promise.resolve(services.containersChanged.fire()));
   cmd('berth.showLog', 'Show Log', () => Promise.resolve(services.log.show()));
   cmd('berth.newTerminal', 'New Container Terminal', async () => {
@@ -71,7 +75,7 @@ function registerCommands(services: Services): void {
     const inContainer = containerFolder() !== undefined;
     const ids = inContainer
       ? ['berth.reopenLocally', 'berth.rebuildContainer', 'berth.rebuildContainerNoCache', 'berth.newTerminal', 'berth.showContainerLog', 'berth.stopContainer']
-      : ['berth.reopenInContainer', 'berth.openFolderInContainer', 'berth.cloneInVolume', 'berth.attachToContainer', 'berth.addConfigFiles'];
+      : ['berth.reopenInContainer', 'berth.openFolderInContainer', 'berth.cloneInVolume', 'berth.attachToContainer', 'berth.addConfigFiles', 'berth.connectRemote', 'berth.disconnectRemote'];
     const all = (c.extension.packageJSON as { contributes: { commands: { command: string; title: string }[] } }).contributes.commands;
     const pick = await vscode.window.showQuickPick(all.filter((x) => ids.includes(x.command)).map((x) => ({ label: x.title, id: x.command })));
     if (pick) await vscode.commands.executeCommand(pick.id);
@@ -90,8 +94,18 @@ function registerCommands(services: Services): void {
   });
 }
 
+/** The status bar item, following berth.host. */
+function statusItem(services: Services, label: string | undefined): vscode.Disposable {
+  const item = containerStatusItem(label, remoteLabel(services.settings()));
+  const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('berth.host')) describe(item, label, remoteLabel(services.settings()));
+  });
+  return vscode.Disposable.from(item, sub);
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const services = createServices(context);
+  await services.remote.load();
   registerConfigDiagnostics(context);
   registerCommands(services);
   const fs = new ContainerFileSystem(services.pool);
@@ -118,7 +132,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       });
       return undefined;
     });
-    context.subscriptions.push(containerStatusItem(ws?.name));
+    context.subscriptions.push(statusItem(services, ws?.name));
     if (ws) {
       services.log.info(`window in container ${ws.name} (${ws.containerId.slice(0, 12)}), folder ${ws.remoteFolder}`);
       // Not awaited: the explorer and terminals work while ports and settings come up.
@@ -129,7 +143,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
     return;
   }
-  context.subscriptions.push(containerStatusItem(undefined));
+  context.subscriptions.push(statusItem(services, undefined));
   await restoreSettings(services).catch((err: unknown) => services.log.warn(`cannot restore settings: ${(err as Error).message}`));
   const local = localFolder();
   if (local) void offerReopen(local);

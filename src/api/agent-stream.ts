@@ -26,8 +26,10 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
   // An all-zero mask leaves frames unmasked in effect (no copy on either side). Masking guards
   // proxies against payloads a web page chooses; this one is SSH ciphertext going to the engine.
   const wsOptions = { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, generateMask: (mask: Buffer) => mask.fill(0), ...(engine.headers ? { headers: { ...engine.headers } } : {}) };
+  // Over a stream the URL still names a socket path (a placeholder; createConnection makes the connection):
+  // VS Code's extension host patches http.request for its proxy support, and leaves requests with a socketPath alone.
   const ws = stream
-    ? new WebSocket(`ws://berth${route}`, { ...wsOptions, createConnection: () => stream as unknown as Socket })
+    ? new WebSocket(`ws+unix:///berth:${route}`, { ...wsOptions, createConnection: () => stream as unknown as Socket })
     : new WebSocket(`ws+unix://${socketPath}:${route}`, wsOptions);
   return new Promise<Duplex>((resolve, reject) => {
     const onAbort = (): void => {

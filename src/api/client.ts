@@ -65,7 +65,8 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
-          ...(stream ? { createConnection: () => stream, host: 'berth' } : { socketPath: this.options.socketPath }),
+          // With a stream, socketPath is not connected to (createConnection is): it keeps VS Code's proxy patch of http.request off the request.
+          ...(stream ? { createConnection: () => stream, host: 'berth', socketPath: '/berth' } : { socketPath: this.options.socketPath }),
           path,
           method: route.method,
           headers: {

@@ -1,10 +1,12 @@
 /**
  * Runs the `berth` CLI for the extension: argv arrays, no shell, the
- * engine's socket from the settings, `--log-format json` on stderr streamed
+ * engine's socket from the settings (or a remote host, its token and TLS
+ * pin in the environment, so the token never shows in argv), `--log-format json` on stderr streamed
  * line by line to the caller, one JSON result on stdout. Cancelling kills
  * the process group. No vscode import: the caller passes callbacks.
  */
 import { spawn } from 'node:child_process';
+import type { EngineTarget } from '../../../src/api/engine-target';
 import { BerthError, ERROR_CODES, type ErrorCode } from '../../../src/common/errors';
 import { LineSplitter, parseLogLine, type LogLine } from './log-lines';
 
@@ -13,6 +15,8 @@ export interface CliSettings {
   readonly executable: string;
   /** The engine's API socket; undefined: berth's default. */
   readonly socket?: string | undefined;
+  /** A remote engine (berth.host...): passed as $BERTH_HOST, $BERTH_TOKEN, $BERTH_TLS_FINGERPRINT, $BERTH_TLS_CA. */
+  readonly remote?: Omit<EngineTarget, 'socket'> | undefined;
 }
 
 export interface CliRunOptions {
@@ -27,8 +31,21 @@ const NO_ENGINE = new Set(['templates', 'list-configurations']);
 
 export function cliArgv(settings: CliSettings, args: readonly string[]): string[] {
   const [verb = '', ...rest] = args;
-  const socket = settings.socket && !NO_ENGINE.has(verb) ? ['--socket', settings.socket] : [];
+  const socket = settings.socket && !settings.remote?.host && !NO_ENGINE.has(verb) ? ['--socket', settings.socket] : [];
   return [verb, ...socket, '--log-format', 'json', ...rest];
+}
+
+/** The CLI's environment: the base one, with the remote host's settings replacing any $BERTH_HOST/... it had. */
+export function cliEnv(settings: CliSettings, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const r = settings.remote;
+  if (!r?.host) return base;
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_HOST: r.host };
+  for (const [name, value] of [['BERTH_TOKEN', r.token], ['BERTH_TLS_FINGERPRINT', r.tlsFingerprint], ['BERTH_TLS_CA', r.tlsCa]] as const) {
+    if (value) env[name] = value;
+    else delete env[name];
+  }
+  delete env['BERTH_SOCKET'];
+  return env;
 }
 
 /** Parses the one JSON result; an error result becomes a BerthError with its code. */
@@ -54,7 +71,7 @@ export function runCli(settings: CliSettings, args: readonly string[], options: 
   return new Promise((resolve, reject) => {
     const child = spawn(settings.executable, argv, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: cliEnv(settings, options.env ?? process.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -12,7 +12,7 @@ import { up } from '../../devcontainer/up';
 import { stringList, stringOption, type Command, type OptionSpecs, type ParsedOptions } from '../command';
 import { packContext } from '../context-tar';
 import { ENGINE_OPTIONS, engineClient, gatewayTarget } from '../engine-client';
-import { gatewayCall } from '../gateway-transport';
+import { gatewayCall } from '../../api/gateway-transport';
 import { ProgressRenderer } from '../progress';
 
 export const WORKSPACE_OPTIONS: OptionSpecs = {

@@ -11,8 +11,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { ApiClient } from '../api/client';
-import { errorFromResponse } from '../api/http-errors';
+import { ApiClient } from './client';
+import { errorFromResponse } from './http-errors';
 import { BerthError } from '../common/errors';
 
 export interface GatewayTarget {
