@@ -20,7 +20,7 @@ import { launchChromium } from './support/browser';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { repoRoot, berthCli } from './support/repo';
 import { ensureDebianImage } from './support/test-images';
-import { freePort, packExtension, startCodeServer, type CodeServer } from './extension/code-server';
+import { freePort, packExtension, startCodeServer, type CodeServer, QUIET_SETTINGS } from './extension/code-server';
 import { answerInput, explorerItem, openFromExplorer, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
@@ -53,12 +53,7 @@ before(async () => {
     settings: {
       'berth.executable': berthCli(),
       'berth.socket': fx.socket,
-      'workbench.startupEditor': 'none',
-      'terminal.integrated.gpuAcceleration': 'off',
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'workbench.tips.enabled': false,
+      ...QUIET_SETTINGS,
     },
   });
   browser = await launchChromium();

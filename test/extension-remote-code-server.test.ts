@@ -20,7 +20,7 @@ import { runBerth, singleJson } from './support/cli';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { createToken, startGatewayProcess, type GatewayProcess } from './support/gateway';
 import { repoRoot, berthCli } from './support/repo';
-import { packExtension, startCodeServer, type CodeServer } from './extension/code-server';
+import { packExtension, startCodeServer, type CodeServer, QUIET_SETTINGS } from './extension/code-server';
 import { answerInput, explorerItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
@@ -46,12 +46,7 @@ before(async () => {
       'berth.executable': berthCli(),
       // No local engine: everything must go to the remote host.
       'berth.socket': path.join(fx.dir, 'no-local-engine.sock'),
-      'workbench.startupEditor': 'none',
-      'terminal.integrated.gpuAcceleration': 'off',
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'workbench.tips.enabled': false,
+      ...QUIET_SETTINGS,
     },
   });
   browser = await launchChromium();

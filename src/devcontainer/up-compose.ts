@@ -19,7 +19,7 @@ import { isActive } from '../compose/plan';
 import { devContainerProjectName } from '../compose/project-name';
 import type { ComposeProject, ComposeService } from '../compose/types';
 import { composeUp } from '../compose/up';
-import { IMAGE_METADATA_LABEL, mergeConfiguration, parseImageMetadataLabel, type ImageMetadataEntry, type MergedDevContainerConfig } from '../config/image-metadata';
+import { IMAGE_METADATA_LABEL, mergeConfiguration, type ImageMetadataEntry, type MergedDevContainerConfig } from '../config/image-metadata';
 import type { ReadConfigurationResult } from '../config/read';
 import type { ComposeConfig } from '../config/types';
 import { keepAliveCommand, mountRequest, parseMountString } from './container-request';
@@ -27,7 +27,7 @@ import { dotfilesMount, fetchDotfiles } from './dotfiles';
 import { hostFacts, unmetRequirements } from './host-requirements';
 import { runInitializeCommand } from './initialize';
 import { remoteUserOf, setUpContainer } from './setup-container';
-import { findDevContainer, prepareImage, setupFlags, withConfig, type PrepareImageOptions, type Source, type UpOptions, type UpResult } from './up';
+import { existingMetadata, findDevContainer, prepareImage, setupFlags, withConfig, type PrepareImageOptions, type Source, type UpOptions, type UpResult } from './up';
 import { updateRemoteUserUid } from './update-uid';
 
 /** The compose files of a configuration, absolute (relative to the config file's folder). */
@@ -110,10 +110,7 @@ export async function upCompose(options: UpOptions, read: ReadConfigurationResul
   let merged: MergedDevContainerConfig;
   let imageUser: string;
   if (existing) {
-    const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
-    merged = mergeConfiguration(config, withConfig(entries.slice(0, -1), config));
-    const made = await api.call('imageInspect', { params: { name: existing.imageId }, ...s }).catch(() => undefined);
-    imageUser = made?.config.config?.User || 'root';
+    ({ merged, imageUser } = await existingMetadata(api, existing, config, signal));
     await composeUp({ ...imageOptions, project, services, keep: [config.service] });
   } else {
     const base = await serviceImage(imageOptions, project, dev);

@@ -93,6 +93,17 @@ export function setupFlags(options: UpOptions): Pick<SetupOptions, 'remoteEnv' |
   };
 }
 
+/**
+ * The merged configuration and image user of a dev container that exists: its own label holds the
+ * image's entries and the configuration's as it was at create (the current one stands in for it);
+ * the image it was made from is never pulled again.
+ */
+export async function existingMetadata(api: ApiClient, existing: ContainerRecord, config: DevContainerConfig, signal?: AbortSignal): Promise<{ merged: MergedDevContainerConfig; imageUser: string }> {
+  const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
+  const made = await api.call('imageInspect', { params: { name: existing.imageId }, ...(signal ? { signal } : {}) }).catch(() => undefined);
+  return { merged: mergeConfiguration(config, withConfig(entries.slice(0, -1), config)), imageUser: made?.config.config?.User || 'root' };
+}
+
 export function defaultIdLabels(workspaceFolder: string, configFile: string): Record<string, string> {
   return { [LOCAL_FOLDER_LABEL]: workspaceFolder, [CONFIG_FILE_LABEL]: configFile };
 }
@@ -231,12 +242,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   let merged: MergedDevContainerConfig;
   let imageUser: string;
   if (existing) {
-    // The container's own label holds the image's entries and the config's as it was at create.
-    const entries = parseImageMetadataLabel(existing.request.labels?.[IMAGE_METADATA_LABEL]);
-    merged = mergeConfiguration(config, withConfig(entries.slice(0, -1), config));
-    // The image the container was made from (never pulled again for a container that exists).
-    const made = await api.call('imageInspect', { params: { name: existing.imageId }, ...s }).catch(() => undefined);
-    imageUser = made?.config.config?.User || 'root';
+    ({ merged, imageUser } = await existingMetadata(api, existing, config, signal));
     if (existing.state.status !== 'running') {
       logger.info(`starting the existing container ${existing.name}`);
       await api.call('containerStart', { params: { id: existing.id }, ...s });

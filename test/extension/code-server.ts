@@ -24,6 +24,16 @@ export interface CodeServer {
   dispose(): Promise<void>;
 }
 
+/** User settings that keep a test's workbench quiet (no tips, updates, telemetry or start page). */
+export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
+  'workbench.startupEditor': 'none',
+  'terminal.integrated.gpuAcceleration': 'off',
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'workbench.tips.enabled': false,
+};
+
 export function codeServerBin(): string {
   return path.join(repoRoot(), '.berth-test', 'code-server', 'node_modules', '.bin', 'code-server');
 }
