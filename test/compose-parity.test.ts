@@ -10,14 +10,13 @@
  * or docker-compose cannot be had.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
 import { composeV1Bin } from './support/compose-v1';
 import { startRegistry, type Registry } from './support/registry';
-import { findReferenceCli, lastJsonLine, runTool, type ToolRun } from './support/reference-cli';
+import { findReferenceCli, lastJsonLine, runTool, type ToolRun, startParityEngine, stopParityEngine } from './support/reference-cli';
 import { ensureTestImages } from './support/test-images';
 
 let registry: Registry | undefined;
@@ -41,20 +40,12 @@ before(async () => {
   if (!reference) return;
   registry = await startRegistry();
   image = (await ensureTestImages(registry)).latest;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-compose-parity-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  ({ dir, socket } = await startParityEngine('berth-compose-parity-'));
 });
 
 after(async () => {
-  if (socket) {
-    const ids = (await run('docker', ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length) await run('docker', ['rm', '-f', ...ids]);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
+  await stopParityEngine(dir, socket);
   await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 interface Inspected {

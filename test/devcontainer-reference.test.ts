@@ -9,13 +9,11 @@
  * skipped, saying why, only when it cannot be installed.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runBerth } from './support/cli';
 import { startRegistry, type Registry } from './support/registry';
-import { findReferenceCli, lastJsonLine, runTool, type ToolRun } from './support/reference-cli';
+import { findReferenceCli, lastJsonLine, runTool, type ToolRun, startParityEngine, stopParityEngine } from './support/reference-cli';
 import { ensureDebianImage } from './support/test-images';
 
 let registry: Registry | undefined;
@@ -34,20 +32,12 @@ before(async () => {
   whyMissing = found.why ?? '';
   if (!reference) return;
   registry = await startRegistry();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-devcontainer-ref-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  ({ dir, socket } = await startParityEngine('berth-devcontainer-ref-'));
 });
 
 after(async () => {
-  if (socket) {
-    const all = await run('docker', ['ps', '-aq']);
-    for (const id of all.stdout.split('\n').filter(Boolean)) await run('docker', ['rm', '-f', id]);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
+  await stopParityEngine(dir, socket);
   await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 test('the reference devcontainer CLI: up, lifecycle commands, exec, run-user-commands and up again on berthd', async (t) => {

@@ -8,13 +8,12 @@
  * the reference CLI cannot be installed.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth, singleJson } from './support/cli';
 import { startRegistry, type Registry } from './support/registry';
-import { findReferenceCli, lastJsonLine, runTool, type ToolRun } from './support/reference-cli';
+import { findReferenceCli, lastJsonLine, runTool, type ToolRun, startParityEngine, stopParityEngine } from './support/reference-cli';
 import { ensureTestImages } from './support/test-images';
 
 let registry: Registry | undefined;
@@ -37,20 +36,12 @@ before(async () => {
   if (!reference) return;
   registry = await startRegistry();
   image = (await ensureTestImages(registry)).latest;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-parity-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  ({ dir, socket } = await startParityEngine('berth-parity-'));
 });
 
 after(async () => {
-  if (socket) {
-    const ids = (await run('docker', ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length) await run('docker', ['rm', '-f', ...ids]);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
+  await stopParityEngine(dir, socket);
   await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 interface Observed {

@@ -5,8 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { runBerth } from './cli';
 import { repoRoot } from './repo';
 
 export async function findReferenceCli(): Promise<{ bin?: string; why?: string }> {
@@ -48,4 +50,24 @@ export function runTool(file: string, args: readonly string[], env: NodeJS.Proce
       resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
     });
   });
+}
+
+/** A berthd of its own (data and sockets in a temp dir) whose Docker API the reference CLI drives. */
+export async function startParityEngine(prefix: string): Promise<{ dir: string; socket: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const socket = path.join(dir, 'run', 'berth.sock');
+  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
+  if (r.code !== 0) throw new Error(`berth engine start failed: ${r.stdout}${r.stderr}`);
+  return { dir, socket };
+}
+
+/** Removes every container of the parity engine (through its Docker API), stops it and removes its folder. */
+export async function stopParityEngine(dir: string, socket: string): Promise<void> {
+  if (socket) {
+    const env = { DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}` };
+    const ids = (await runTool('docker', ['ps', '-aq'], env)).stdout.split('\n').filter(Boolean);
+    if (ids.length) await runTool('docker', ['rm', '-f', ...ids], env);
+    await runBerth(['engine', 'stop', '--socket', socket]);
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
 }
