@@ -31,6 +31,7 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/explicit-module-boundary-types': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error', { object: 'AbortSignal', property: 'any', message: 'on Node 20 a timeout signal inside AbortSignal.any() can be garbage-collected and never fire (nodejs/node#57736): use timeoutSignal() from src/common/abort' }],
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },

@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../api/client';
 import type { ImageRuntimeConfig } from '../api/types/oci';
+import { timeoutSignal } from '../common/abort';
 import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { Healthcheck } from './types';
@@ -30,8 +31,7 @@ export function healthArgv(test: readonly string[]): string[] | undefined {
 }
 
 async function probe(api: ApiClient, id: string, argv: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<{ ok: boolean; output: string }> {
-  const timeout = AbortSignal.timeout(Math.max(timeoutMs, 1));
-  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const both = timeoutSignal(Math.max(timeoutMs, 1), signal);
   let output = '';
   let exitCode = -1;
   try {
@@ -41,7 +41,7 @@ async function probe(api: ApiClient, id: string, argv: readonly string[], timeou
     }
   } catch (err) {
     if (signal?.aborted) throw err;
-    if (timeout.aborted) return { ok: false, output: `health check timed out after ${timeoutMs} ms` };
+    if (both.aborted) return { ok: false, output: `health check timed out after ${timeoutMs} ms` };
     return { ok: false, output: (err as Error).message };
   }
   return { ok: exitCode === 0, output };

@@ -4,6 +4,7 @@
  * kill does not take the lock, so it can cut a stop's wait short.
  */
 import type { ContainerRecord } from '../../api/types/containers';
+import { timeoutSignal } from '../../common/abort';
 import { BerthError } from '../../common/errors';
 import { eventAttributes, isActive, runtimeOf, type ManagerContext } from './context';
 import { assertCanKill, assertCanStop } from './state';
@@ -38,7 +39,7 @@ export async function stopLocked(ctx: ManagerContext, record: ContainerRecord, o
   const stopSignal = record.request.stopSignal ?? 'SIGTERM';
   await signalContainer(ctx, record, stopSignal);
   ctx.options.events.emit({ type: 'container', action: 'kill', id: record.id, attributes: eventAttributes(record, { signal: stopSignal }) });
-  const graceful = await waitExit(ctx, record.id, { signal: AbortSignal.any([AbortSignal.timeout(timeout * 1000), ...(options.signal ? [options.signal] : [])]) }).then(
+  const graceful = await waitExit(ctx, record.id, { signal: timeoutSignal(timeout * 1000, options.signal) }).then(
     () => true,
     () => false,
   );
