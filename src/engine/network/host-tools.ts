@@ -3,6 +3,7 @@
  * listings, inside a network namespace through nsenter) and `iptables`
  * (with the xtables lock).
  */
+import { readFile } from 'node:fs/promises';
 import { BerthError } from '../../common/errors';
 import { run, runChecked } from '../../common/process/spawn';
 
@@ -32,6 +33,20 @@ export async function listLinks(args: readonly string[] = [], options: ToolOptio
   const r = await runChecked(argv, options.signal ? { signal: options.signal } : {});
   const text = r.stdout.toString('utf8').trim();
   return text ? (JSON.parse(text) as LinkInfo[]) : [];
+}
+
+/**
+ * The names of the interfaces in this process's network namespace, from
+ * /proc/self/net/dev: no process to spawn (starting a container asks often).
+ */
+export async function linkNames(): Promise<Set<string>> {
+  const text = await readFile('/proc/self/net/dev', 'utf8');
+  const names = new Set<string>();
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) names.add(line.slice(0, colon).trim());
+  }
+  return names;
 }
 
 export interface RouteInfo {

@@ -22,7 +22,7 @@ import { NatRules } from './nat';
 import { exposedPorts, parseNetworkMode, publishedPorts } from './plan';
 import { openPortProxy, type PortProxy } from './port-proxy';
 import { NetworkStore } from './store';
-import { addEndpoint, createNetns, hostVethName, listNetns, listOurVeths, removeNetns, removeVeth, vethAlias } from './sandbox';
+import { addEndpoint, createNetns, endpointInside, endpointOutside, hostVethName, listNetns, listOurVeths, removeNetns, removeVeth, vethAlias, type EndpointPlug } from './sandbox';
 import { macFor, parseIp, parseSubnet } from './subnet';
 
 export interface NetworkManagerOptions {
@@ -178,12 +178,17 @@ export class NetworkManager implements ContainerNetworking {
     return { networkId: net.id, networkName: net.name, ip, prefixLen: parseSubnet(net.subnet).prefixLen, gateway: net.gateway, mac: macFor(parseIp(ip)), aliases };
   }
 
-  private async plug(id: string, e: EndpointRecord, ifname: string, defaultRoute: boolean, options: { signal?: AbortSignal }): Promise<void> {
+  /** The bridge up and no stale host end: what plugging an endpoint needs first. */
+  private async preparePlug(id: string, e: EndpointRecord, ifname: string, defaultRoute: boolean, options: { signal?: AbortSignal }): Promise<EndpointPlug> {
     const net = this.store.find(e.networkId);
     await ensureBridge(net, options);
     const hostVeth = hostVethName(id, e.networkId);
     await removeVeth(hostVeth, options);
-    await addEndpoint({ netns: this.netnsPath(id), ifname, endpoint: e, hostVeth, bridge: net.bridge, alias: vethAlias(this.prefix, id), defaultRoute }, options);
+    return { netns: this.netnsPath(id), ifname, endpoint: e, hostVeth, bridge: net.bridge, alias: vethAlias(this.prefix, id), defaultRoute };
+  }
+
+  private async plug(id: string, e: EndpointRecord, ifname: string, defaultRoute: boolean, options: { signal?: AbortSignal }): Promise<void> {
+    await addEndpoint(await this.preparePlug(id, e, ifname, defaultRoute, options), options);
   }
 
   async up(record: ContainerRecord, options: { signal?: AbortSignal } = {}): Promise<ContainerNetwork | undefined> {
@@ -195,8 +200,13 @@ export class NetworkManager implements ContainerNetworking {
       return n;
     }
     try {
-      await createNetns(this.netnsPath(record.id), options);
-      for (const [i, e] of n.endpoints.entries()) await this.plug(record.id, e, `eth${i}`, i === 0, options);
+      // The namespace and its first endpoint's inside in one process.
+      const [first, ...rest] = n.endpoints;
+      const firstPlug = first ? await this.preparePlug(record.id, first, 'eth0', true, options) : undefined;
+      if (await createNetns(this.netnsPath(record.id), options, firstPlug ? endpointInside(firstPlug) : [])) {
+        if (firstPlug) await endpointOutside(firstPlug, options);
+      } else if (firstPlug) await addEndpoint(firstPlug, options);
+      for (const [i, e] of rest.entries()) await this.plug(record.id, e, `eth${i + 1}`, false, options);
       const target = n.endpoints[0];
       const opened: PortProxy[] = [];
       this.proxies.set(record.id, opened);

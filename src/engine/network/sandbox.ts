@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EndpointRecord } from '../../api/types/networks';
-import { runChecked } from '../../common/process/spawn';
+import { BerthError } from '../../common/errors';
+import { run } from '../../common/process/spawn';
 import { unmount } from '../snapshots/mount';
-import { ipBatch, listLinks, type ToolOptions } from './host-tools';
+import { ipBatch, linkNames, listLinks, type ToolOptions } from './host-tools';
 
 /** The host end of a container's veth on a network (15 characters at most: IFNAMSIZ). */
 export function hostVethName(containerId: string, networkId: string): string {
@@ -40,13 +41,22 @@ export async function listNetns(dir: string): Promise<string[]> {
   return [...(await mountedNsfs())].filter((f) => path.dirname(f) === dir);
 }
 
-/** Makes the namespace (loopback up) unless it exists. */
-export async function createNetns(file: string, options: ToolOptions = {}): Promise<void> {
-  if (await netnsExists(file)) return;
+/**
+ * Makes the namespace unless it exists, with loopback up and `inside` (ip
+ * batch lines) run in it: one process, `unshare --net=FILE ip -batch -`.
+ * Answers false when it existed (nothing was run).
+ */
+export async function createNetns(file: string, options: ToolOptions = {}, inside: readonly string[] = []): Promise<boolean> {
+  if (await netnsExists(file)) return false;
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, '', { mode: 0o600 });
-  await runChecked(['unshare', `--net=${file}`, 'true'], options);
-  await ipBatch(['link set lo up'], { ...options, netns: file });
+  const commands = ['link set lo up', ...inside];
+  const r = await run(['unshare', `--net=${file}`, 'ip', '-batch', '-'], { input: `${commands.join('\n')}\n`, ...(options.signal ? { signal: options.signal } : {}) });
+  if (r.code !== 0) {
+    await removeNetns(file).catch(() => undefined);
+    throw new BerthError('internal', `cannot set up the network namespace: ${r.stderr.trim() || `exit ${String(r.code)}`}`, { details: { commands: commands.join('; ') } });
+  }
+  return true;
 }
 
 /** Unmounts and removes the namespace file (the namespace and its veths go with the last user). */
@@ -55,33 +65,47 @@ export async function removeNetns(file: string): Promise<void> {
   await rm(file, { force: true });
 }
 
-/** Plugs the container into a network: ethN inside with its address (and the default route), the host end on the bridge. */
-export async function addEndpoint(
-  input: { netns: string; ifname: string; endpoint: EndpointRecord; hostVeth: string; bridge: string; alias: string; defaultRoute: boolean },
-  options: ToolOptions = {},
-): Promise<void> {
+export interface EndpointPlug {
+  readonly netns: string;
+  readonly ifname: string;
+  readonly endpoint: EndpointRecord;
+  readonly hostVeth: string;
+  readonly bridge: string;
+  readonly alias: string;
+  readonly defaultRoute: boolean;
+}
+
+/** The ip batch lines, run inside the namespace, that make ethN (the host end goes to the engine's namespace). */
+export function endpointInside(input: EndpointPlug): string[] {
   const { endpoint: e, ifname, hostVeth } = input;
-  await ipBatch(
-    [
-      `link add ${ifname} type veth peer name ${hostVeth} netns ${process.pid}`,
-      `link set ${ifname} address ${e.mac}`,
-      `addr add ${e.ip}/${e.prefixLen} dev ${ifname}`,
-      `link set ${ifname} up`,
-      ...(input.defaultRoute ? [`route add default via ${e.gateway} dev ${ifname}`] : []),
-    ],
-    { ...options, netns: input.netns },
-  );
+  return [
+    `link add ${ifname} type veth peer name ${hostVeth} netns ${process.pid}`,
+    `link set ${ifname} address ${e.mac}`,
+    `addr add ${e.ip}/${e.prefixLen} dev ${ifname}`,
+    `link set ${ifname} up`,
+    ...(input.defaultRoute ? [`route add default via ${e.gateway} dev ${ifname}`] : []),
+  ];
+}
+
+/** Labels the host end and plugs it into the bridge. */
+export async function endpointOutside(input: EndpointPlug, options: ToolOptions = {}): Promise<void> {
   try {
-    await ipBatch([`link set ${hostVeth} alias ${input.alias}`, `link set ${hostVeth} master ${input.bridge}`, `link set ${hostVeth} up`], options);
+    await ipBatch([`link set ${input.hostVeth} alias ${input.alias}`, `link set ${input.hostVeth} master ${input.bridge}`, `link set ${input.hostVeth} up`], options);
   } catch (err) {
-    await removeVeth(hostVeth).catch(() => undefined);
+    await removeVeth(input.hostVeth).catch(() => undefined);
     throw err;
   }
 }
 
+/** Plugs the container into a network: ethN inside with its address (and the default route), the host end on the bridge. */
+export async function addEndpoint(input: EndpointPlug, options: ToolOptions = {}): Promise<void> {
+  await ipBatch(endpointInside(input), { ...options, netns: input.netns });
+  await endpointOutside(input, options);
+}
+
 /** Deletes a host veth (its peer goes with it); a missing one is fine. */
 export async function removeVeth(hostVeth: string, options: ToolOptions = {}): Promise<void> {
-  if ((await listLinks([], options)).some((l) => l.ifname === hostVeth)) await ipBatch([`link del ${hostVeth}`], options);
+  if ((await linkNames()).has(hostVeth)) await ipBatch([`link del ${hostVeth}`], options);
 }
 
 /** Our host veths: name -> container id, from their ifalias. */
