@@ -104,7 +104,8 @@ export async function readMarkers(ctx: ExecContext): Promise<Markers> {
 }
 
 async function setMarker(ctx: ExecContext, hook: HookName, stamp: string): Promise<void> {
-  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && printf %s "$1" > ${MARKER_DIR}/${hook}`, '-', stamp], { user: 'root', quiet: true, env: [] });
+  // The directory may not exist yet (a fresh container's markers are not read, which would make it).
+  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && chmod 1777 ${MARKER_DIR} && printf %s "$1" > ${MARKER_DIR}/${hook}`, '-', stamp], { user: 'root', quiet: true, env: [] });
   if (r.exitCode !== 0) throw new BerthError('internal', `cannot record that ${hook} ran: ${r.output}`);
 }
 

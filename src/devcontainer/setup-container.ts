@@ -32,6 +32,12 @@ export interface SetupOptions {
   readonly prebuild?: boolean;
   /** Installed after postCreateCommand, once per container. */
   readonly dotfiles?: DotfilesOptions;
+  /**
+   * This run created the container: no marker in it can be its own (an
+   * image committed from a dev container may carry some), so none are read
+   * and every create-time hook runs. One exec fewer on the way to ready.
+   */
+  readonly fresh?: boolean;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
 }
@@ -73,7 +79,10 @@ export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
   const remoteUser = remoteUserOf(o.merged, o.imageUser);
   const base = { api: o.api, containerId: o.record.id, user: remoteUser, workingDir: o.remoteWorkspaceFolder, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) };
   // Markers and the user's environment at once (in a new container the probe's result is cached from the next run on).
-  const [markers, env] = await Promise.all([readMarkers({ ...base, env: [] }), remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
+  // Reading the markers also makes their directory, which dotfiles need before any marker is written.
+  const noMarkers = new Map<HookName, string>();
+  const markersRead = o.fresh && !o.dotfiles ? Promise.resolve(noMarkers) : readMarkers({ ...base, env: [] }).then((m) => (o.fresh ? noMarkers : m));
+  const [markers, env] = await Promise.all([markersRead, remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
   const ctx: ExecContext = { ...base, env };
   const hooks: Record<string, 'ran' | 'skipped'> = {};
   if (o.skipPostCreate) return { remoteUser, env, hooks };

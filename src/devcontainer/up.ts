@@ -289,6 +289,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     imageUser,
     remoteWorkspaceFolder,
     ...setupFlags(options),
+    fresh: !existing,
     logger,
     ...s,
   });
