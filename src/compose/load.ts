@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { BerthError } from '../common/errors';
 import { readEnvFile } from './env-file';
 import { interpolateTree } from './interpolate';
@@ -42,6 +41,9 @@ export interface NameCandidates {
 
 /** Parses one file's YAML; errors name the file, line and column. */
 export function parseComposeYaml(text: string, file: string): Raw {
+  // yaml is loaded on first use: `berth up` without compose starts faster.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseDocument } = require('yaml') as typeof import('yaml');
   const doc = parseDocument(text, { merge: true, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {

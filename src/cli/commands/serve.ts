@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { enginePaths } from '../../api/engine-paths';
 import { parseDuration } from '../../gateway/duration';
-import { startGateway } from '../../gateway/gateway';
 import { isLoopback, parseListen } from '../../gateway/listen';
 import { tlsIdentity } from '../../gateway/tls';
 import { BerthError } from '../../common/errors';
@@ -55,6 +54,9 @@ export const serveCommand: Command = {
     const keyFile = stringOption(values, 'tls-key');
     const tls = noTls ? undefined : await tlsIdentity({ ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}), dir: configDir, hosts: [listen.host], signal: ctx.signal });
     const dashboard = dashboardDir();
+    // Loaded here: the gateway brings ws, which no other command needs at start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startGateway } = require('../../gateway/gateway') as typeof import('../../gateway/gateway');
     const gateway = await startGateway({
       engineSocket: enginePaths(socket ? { socketPath: socket } : {}).socketPath,
       tokens: tokenStore(values, ctx.env),
