@@ -26,6 +26,9 @@ import { configCreatedBy, contentComment, copyCreatedBy, runCreatedBy, stepOutco
 import { shellExpand, shellWords } from './shell-words';
 import type { WorkRoots } from './work-root';
 
+/** Build args every Dockerfile may use without declaring them (Docker's predefined ARGs). */
+export const PROXY_ARGS: readonly string[] = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
 export interface JobRun {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: BuildProgress) => void;
@@ -182,6 +185,17 @@ export class BuildJob {
     return state;
   }
 
+  /**
+   * Docker's predefined proxy args: given as build args, RUN sees them without
+   * an ARG; undeclared, they stay out of the history and the cache key (a
+   * proxy's credentials must not land in the image, and a new proxy must not
+   * rebuild everything).
+   */
+  private proxyEnv(scope: StageScope): string[] {
+    const buildArgs = this.options.buildArgs ?? {};
+    return PROXY_ARGS.filter((k) => buildArgs[k] !== undefined && !scope.args.has(k)).map((k) => `${k}=${buildArgs[k] ?? ''}`);
+  }
+
   /** Build args in scope ("K=V"), in declaration order. */
   private argEnv(scope: StageScope): string[] {
     return [...scope.args].filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => `${k}=${v}`);
@@ -263,7 +277,7 @@ export class BuildJob {
         const env = this.argEnv(scope);
         const layer = await runStep(this.deps, state, {
           argv,
-          env,
+          env: [...this.proxyEnv(scope), ...env],
           ...(this.options.networkMode ? { networkMode: this.options.networkMode } : {}),
           onOutput: (line) => this.say(line),
           onContainer: (id) => {

@@ -93,16 +93,17 @@ describe('exec and attach (runc)', { timeout: 60_000 }, () => {
   });
 
   test('a TTY container: resize through the manager, output in the log', async () => {
-    const c = await manager.create({ image: 'busybox', cmd: ['sh', '-c', 'tty; read x; stty size'], tty: true, openStdin: true });
+    // The shell reads first: the terminal echoes typed input at once, so output made before the read could land on either side of the echo.
+    const c = await manager.create({ image: 'busybox', cmd: ['sh', '-c', 'read x; tty; stty size'], tty: true, openStdin: true });
     await manager.start(c.id);
     await manager.resize(c.id, 33, 99);
     const a = await manager.attach(c.id);
     a.write(Buffer.from('go\n'));
-    await readUntil(a.output(), /33 99/);
-    assert.deepEqual(await manager.wait(c.id), { exitCode: 0 });
+    const seen = await readUntil(a.output(), /33 99/);
+    assert.deepEqual(await manager.wait(c.id), { exitCode: 0 }, seen);
     await a.close();
     const logged: string[] = [];
     for await (const l of manager.logs(c.id)) logged.push(l.line);
-    assert.match(logged.join('\n'), /^\/dev\/pts\/\d+\r\n?go\r\n?33 99\r?$/m);
+    assert.match(logged.join('\n'), /^go\r\n?\/dev\/pts\/\d+\r\n?33 99\r?$/m, `live output: ${JSON.stringify(seen)}`);
   });
 });
