@@ -7,8 +7,8 @@
  * opens a terminal (the container's shell: the default profile there) and
  * reads /etc/os-release, edits and saves a file that then exists in the
  * container, and reaches a forwarded port from the host; then clones a
- * local bare git repository into a container volume. Screenshots go to
- * .berth-test/artifacts/.
+ * local bare git repository into a container volume; runs a tasks.json task
+ * in the container. Screenshots go to .berth-test/artifacts/.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { startEngineFixture, type EngineFixture } from './support/engine-fixture
 import { repoRoot, berthCli } from './support/repo';
 import { ensureDebianImage } from './support/test-images';
 import { freePort, packExtension, startCodeServer, type CodeServer, QUIET_SETTINGS } from './extension/code-server';
-import { answerInput, explorerItem, openFromExplorer, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
+import { answerInput, explorerItem, openFromExplorer, pickQuickItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
 let fx: EngineFixture | undefined;
@@ -256,6 +256,49 @@ test('code-server: Add Dev Container Configuration Files from a template, Attach
   await runCommand(page, 'Berth: Show Container Log');
   await page.locator('.output-view, .part.panel', { hasText: `log of ${name}` }).first().waitFor({ state: 'visible' });
   await screenshot('extension-attach-and-log.png');
+}));
+
+test('code-server: a tasks.json shell task runs in the container (Tasks: Run Task), with its cwd, env and exit code', { timeout: 600_000 }, withScreenshot('tasks', async () => {
+  const f = fx as EngineFixture;
+  const server = cs as CodeServer;
+  const ws = path.join(f.dir, 'tasks-project');
+  await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+  await mkdir(path.join(ws, '.vscode'), { recursive: true });
+  await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: debian }));
+  // A shell task: VS Code itself runs none in a virtual workspace; Berth offers it as a berth task with the same label.
+  await writeFile(
+    path.join(ws, '.vscode', 'tasks.json'),
+    `{ // JSONC, as VS Code writes it
+      "version": "2.0.0",
+      "tasks": [
+        { "label": "write marker", "type": "shell", "command": "echo \\"task in $(pwd) with $GREETING on debian $(cat /etc/debian_version)\\" | tee task-marker.txt; exit 3",
+          "options": { "env": { "GREETING": "hello-from-tasks-json" } }, "problemMatcher": [] },
+        { "label": "typed", "type": "berth", "command": "echo berth-typed > typed.txt", "cwd": "\${workspaceFolder}/.vscode", "problemMatcher": [] },
+      ],
+    }`,
+  );
+  const up = await f.berth(['up', '--workspace-folder', ws]);
+  assert.equal(up.code, 0, up.stderr);
+  const result = JSON.parse(up.stdout) as { containerId: string; remoteWorkspaceFolder: string };
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(`berth-container://${result.containerId}${result.remoteWorkspaceFolder}`)}`);
+  await explorerItem(page, '.vscode', 120_000);
+
+  await runCommand(page, 'Tasks: Run Task');
+  await pickQuickItem(page, 'berth');
+  await pickQuickItem(page, 'write marker');
+  const version = (await execIn(ws, 'cat /etc/debian_version')).trim();
+  const line = `task in ${result.remoteWorkspaceFolder} with hello-from-tasks-json on debian ${version}`;
+  await waitFor(async () => (await execIn(ws, `cat ${result.remoteWorkspaceFolder}/task-marker.txt`)).trim() === line, 'the task wrote its file in the container', 60_000);
+  // The task's terminal: its output, then VS Code's line for the exit code the container's shell returned
+  // ("failed to launch" when a process ends within seconds of its start, "terminated" otherwise).
+  const text = await waitForTerminalText(page, /The terminal process (failed to launch|terminated with) \(?exit code: 3\b/);
+  assert.ok(text.includes(line), text);
+  await screenshot('extension-task-in-container.png');
+
+  // A task of type berth in tasks.json: a configured task, resolved by the extension.
+  await runCommand(page, 'Tasks: Run Task');
+  await pickQuickItem(page, 'typed');
+  await waitFor(async () => (await execIn(ws, `cat ${result.remoteWorkspaceFolder}/.vscode/typed.txt`)).trim() === 'berth-typed', 'the berth task wrote its file in its cwd', 60_000);
 }));
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {

@@ -25,6 +25,7 @@ import { remoteLabel } from './remote/engine-connection';
 import { containerStatusItem, describe } from './views/status-bar';
 import { containerFolder, describeContainerWorkspace, localFolder } from './workspace-state';
 import { offerReopen } from './views/reopen-notification';
+import { registerTasks } from './tasks/task-provider';
 
 function guarded<A extends unknown[]>(services: Services, name: string, fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -119,6 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return new vscode.TerminalProfile(options);
       },
     }),
+    registerTasks(services),
     vscode.window.registerTreeDataProvider('berth.containers', new ContainersView(services)),
     vscode.window.registerTreeDataProvider('berth.ports', new PortsView(services.ports)),
   );
