@@ -4,9 +4,10 @@
  * playwright-core, on a real berthd and registry. A user opens a folder with
  * a dev container (the Debian test image), runs "Berth: Reopen in Container"
  * from the command palette, sees the container's files in the Explorer,
- * opens a terminal (the container's shell: the default profile there) and
- * reads /etc/os-release, edits and saves a file that then exists in the
- * container, and reaches a forwarded port from the host; then clones a
+ * opens a terminal with "Terminal: Create New Terminal" (the container's
+ * shell: the default profile there) and reads /etc/os-release, edits and
+ * saves a file that then exists in the container, and reaches a forwarded
+ * port from the host; then clones a
  * local bare git repository into a container volume; runs a tasks.json task
  * in the container. Screenshots go to .berth-test/artifacts/.
  */
@@ -144,8 +145,9 @@ test('code-server: Reopen in Container shows the container files, a container te
   await page.keyboard.press('Control+Shift+E');
   await explorerItem(page, 'hello.txt');
 
-  // A terminal in the container (the agent's PTY).
-  await runCommand(page, 'Berth: New Container Terminal');
+  // A terminal in the container (the agent's PTY): the container's shell is the default profile, so
+  // the standard "Create New Terminal" opens one, also as the window's first terminal.
+  await runCommand(page, 'Terminal: Create New Terminal');
   await page.locator('.terminal-wrapper.active .xterm-rows').first().waitFor({ state: 'visible' });
   await waitForTerminalText(page, /[#$] *$/m);
   await page.keyboard.type('cat /etc/os-release; echo "user=$(id -un) cwd=$(pwd)"\n');
@@ -164,8 +166,8 @@ test('code-server: Reopen in Container shows the container files, a container te
   await waitFor(async () => (await execIn(ws, 'cat /workspaces/my-project/hello.txt')).includes('edited in code-server'), 'the edit reached the container');
 
   await screenshot('extension-reopen-in-container.png');
-  // The container's shell is the default profile now: "Create New Terminal" opens another one in the container.
-  await runCommand(page, 'Terminal: Create New Terminal');
+  // Berth's own command opens another one in the container.
+  await runCommand(page, 'Berth: New Container Terminal');
   const second = page.locator('.terminal-tabs-entry', { hasText: 'Berth Container' }).nth(1);
   await second.waitFor({ state: 'visible' });
   await second.click();

@@ -18,6 +18,7 @@ import type { ForwardedPort } from './ports/port-forwarder';
 import { createServices, type Services } from './services';
 import { restoreSettings, startContainerSession, TERMINAL_PROFILE_TITLE } from './session/container-session';
 import { ContainerPty } from './terminals/container-pty';
+import { ContainerTerminalProfile } from './terminals/terminal-profile';
 import { ContainersView, type ContainerNode } from './views/containers-view';
 import { PortsView } from './views/ports-view';
 import { connectRemote, disconnectRemote } from './commands/remote-commands';
@@ -113,13 +114,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     fs,
     vscode.workspace.registerFileSystemProvider(CONTAINER_SCHEME, fs, { isCaseSensitive: true }),
-    vscode.window.registerTerminalProfileProvider('berth.containerShell', {
-      provideTerminalProfile: () => {
-        const options = newContainerTerminal(services);
-        if (!options) throw new Error('Berth: this window is not in a container');
-        return new vscode.TerminalProfile(options);
-      },
-    }),
+    vscode.window.registerTerminalProfileProvider('berth.containerShell', new ContainerTerminalProfile(() => newContainerTerminal(services))),
     registerTasks(services),
     vscode.window.registerTreeDataProvider('berth.containers', new ContainersView(services)),
     vscode.window.registerTreeDataProvider('berth.ports', new PortsView(services.ports)),
