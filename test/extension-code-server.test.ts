@@ -68,6 +68,16 @@ after(async () => {
   await fx?.dispose();
 });
 
+/** `berth up` of a workspace (as the test's own step), then a window on its container's folder, showing `entry`. */
+async function openContainerWindow(ws: string, entry: string): Promise<{ containerId: string; remoteWorkspaceFolder: string }> {
+  const up = await (fx as EngineFixture).berth(['up', '--workspace-folder', ws]);
+  assert.equal(up.code, 0, up.stderr);
+  const result = JSON.parse(up.stdout) as { containerId: string; remoteWorkspaceFolder: string };
+  await page.goto(`${(cs as CodeServer).url}/?folder=${encodeURIComponent(`berth-container://${result.containerId}${result.remoteWorkspaceFolder}`)}`);
+  await explorerItem(page, entry, 120_000);
+  return result;
+}
+
 /** On failure, a screenshot of what the user would have seen, beside the artifacts. */
 function withScreenshot(name: string, fn: () => Promise<void>): () => Promise<void> {
   return async () => {
@@ -262,7 +272,6 @@ test('code-server: Add Dev Container Configuration Files from a template, Attach
 
 test('code-server: a tasks.json shell task runs in the container (Tasks: Run Task), with its cwd, env and exit code', { timeout: 600_000 }, withScreenshot('tasks', async () => {
   const f = fx as EngineFixture;
-  const server = cs as CodeServer;
   const ws = path.join(f.dir, 'tasks-project');
   await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
   await mkdir(path.join(ws, '.vscode'), { recursive: true });
@@ -279,11 +288,7 @@ test('code-server: a tasks.json shell task runs in the container (Tasks: Run Tas
       ],
     }`,
   );
-  const up = await f.berth(['up', '--workspace-folder', ws]);
-  assert.equal(up.code, 0, up.stderr);
-  const result = JSON.parse(up.stdout) as { containerId: string; remoteWorkspaceFolder: string };
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(`berth-container://${result.containerId}${result.remoteWorkspaceFolder}`)}`);
-  await explorerItem(page, '.vscode', 120_000);
+  const result = await openContainerWindow(ws, '.vscode');
 
   await runCommand(page, 'Tasks: Run Task');
   await pickQuickItem(page, 'berth');
@@ -301,6 +306,31 @@ test('code-server: a tasks.json shell task runs in the container (Tasks: Run Tas
   await runCommand(page, 'Tasks: Run Task');
   await pickQuickItem(page, 'typed');
   await waitFor(async () => (await execIn(ws, `cat ${result.remoteWorkspaceFolder}/.vscode/typed.txt`)).trim() === 'berth-typed', 'the berth task wrote its file in its cwd', 60_000);
+}));
+
+test('code-server: Open in a Remote-SSH Window without a Remote-SSH extension offers the Host block of berth ssh-config', { timeout: 300_000 }, withScreenshot('remote-ssh', async () => {
+  const f = fx as EngineFixture;
+  const server = cs as CodeServer;
+  const ws = path.join(f.dir, 'ssh-project');
+  await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: debian }));
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const result = await openContainerWindow(ws, '.devcontainer');
+
+  // Neither Remote - SSH nor Open Remote - SSH can be installed here (no marketplace): Berth says so.
+  await runCommand(page, 'Berth: Open in a Remote-SSH Window');
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'neither is installed' }).first();
+  await toast.waitFor({ state: 'visible', timeout: 60_000 });
+  await toast.locator('.monaco-button', { hasText: 'Copy SSH Config' }).click();
+  await page.locator('.notifications-toasts', { hasText: 'is on the clipboard' }).waitFor({ state: 'visible' });
+  const copied = await page.evaluate<string>('navigator.clipboard.readText()');
+  // The very block `berth ssh-config` prints (Berth does not write it twice), and no ssh config was touched.
+  const printed = await f.berth(['ssh-config', result.containerId], { env: { ...process.env, HOME: server.dir } });
+  assert.equal(printed.code, 0, printed.stderr);
+  assert.equal(copied, printed.stdout);
+  assert.match(copied, /^Host \S+\.berth\n[\s\S]*ProxyCommand .* ssh --stdio /);
+  await assert.rejects(readFile(path.join(server.dir, '.ssh', 'config'), 'utf8'), { code: 'ENOENT' });
+  await screenshot('extension-remote-ssh-unavailable.png');
 }));
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {

@@ -6,7 +6,6 @@
  * WebSocket: files (SFTP + watch), terminals (PTY) and ports (direct-tcpip).
  */
 import * as vscode from 'vscode';
-import { notYet } from '../../src/common/errors';
 import { addConfigFiles } from './commands/add-config-files';
 import { cloneInVolume } from './commands/clone-in-volume';
 import { attachToContainer, removeContainer, showContainerLog, stopContainer } from './commands/container-commands';
@@ -22,6 +21,7 @@ import { ContainerTerminalProfile } from './terminals/terminal-profile';
 import { ContainersView, type ContainerNode } from './views/containers-view';
 import { PortsView } from './views/ports-view';
 import { connectRemote, disconnectRemote } from './commands/remote-commands';
+import { openInRemoteSsh } from './commands/open-in-remote-ssh';
 import { remoteLabel } from './remote/engine-connection';
 import { containerStatusItem, describe } from './views/status-bar';
 import { containerFolder, describeContainerWorkspace, localFolder } from './workspace-state';
@@ -72,11 +72,11 @@ function registerCommands(services: Services): void {
     vscode.window.createTerminal(options).show();
     return Promise.resolve();
   });
-  cmd('berth.openInRemoteSsh', 'Open in a Remote-SSH Window', () => Promise.reject(notYet('a full Remote-SSH window (use `berth ssh-config`)', 10)));
+  cmd('berth.openInRemoteSsh', 'Open in a Remote-SSH Window', (node?: ContainerNode) => openInRemoteSsh(services, node));
   cmd('berth.showCommands', 'Commands', async () => {
     const inContainer = containerFolder() !== undefined;
     const ids = inContainer
-      ? ['berth.reopenLocally', 'berth.rebuildContainer', 'berth.rebuildContainerNoCache', 'berth.newTerminal', 'berth.showContainerLog', 'berth.stopContainer']
+      ? ['berth.reopenLocally', 'berth.rebuildContainer', 'berth.rebuildContainerNoCache', 'berth.newTerminal', 'berth.openInRemoteSsh', 'berth.showContainerLog', 'berth.stopContainer']
       : ['berth.reopenInContainer', 'berth.openFolderInContainer', 'berth.cloneInVolume', 'berth.attachToContainer', 'berth.addConfigFiles', 'berth.connectRemote', 'berth.disconnectRemote'];
     const all = (c.extension.packageJSON as { contributes: { commands: { command: string; title: string }[] } }).contributes.commands;
     const pick = await vscode.window.showQuickPick(all.filter((x) => ids.includes(x.command)).map((x) => ({ label: x.title, id: x.command })));
