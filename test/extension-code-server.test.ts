@@ -4,11 +4,12 @@
  * playwright-core, on a real berthd and registry. A user opens a folder with
  * a dev container (the Debian test image), runs "Berth: Reopen in Container"
  * from the command palette, sees the container's files in the Explorer,
- * opens a terminal (the container's shell: the default profile there) and
- * reads /etc/os-release, edits and saves a file that then exists in the
- * container, and reaches a forwarded port from the host; then clones a
- * local bare git repository into a container volume. Screenshots go to
- * .berth-test/artifacts/.
+ * opens a terminal with "Terminal: Create New Terminal" (the container's
+ * shell: the default profile there) and reads /etc/os-release, edits and
+ * saves a file that then exists in the container, and reaches a forwarded
+ * port from the host; then clones a
+ * local bare git repository into a container volume; runs a tasks.json task
+ * in the container. Screenshots go to .berth-test/artifacts/.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import { startEngineFixture, type EngineFixture } from './support/engine-fixture
 import { repoRoot, berthCli } from './support/repo';
 import { ensureDebianImage } from './support/test-images';
 import { freePort, packExtension, startCodeServer, type CodeServer, QUIET_SETTINGS } from './extension/code-server';
-import { answerInput, explorerItem, openFromExplorer, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
+import { answerInput, explorerItem, openFromExplorer, pickQuickItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
 let fx: EngineFixture | undefined;
@@ -66,6 +67,16 @@ after(async () => {
   await cs?.dispose();
   await fx?.dispose();
 });
+
+/** `berth up` of a workspace (as the test's own step), then a window on its container's folder, showing `entry`. */
+async function openContainerWindow(ws: string, entry: string): Promise<{ containerId: string; remoteWorkspaceFolder: string }> {
+  const up = await (fx as EngineFixture).berth(['up', '--workspace-folder', ws]);
+  assert.equal(up.code, 0, up.stderr);
+  const result = JSON.parse(up.stdout) as { containerId: string; remoteWorkspaceFolder: string };
+  await page.goto(`${(cs as CodeServer).url}/?folder=${encodeURIComponent(`berth-container://${result.containerId}${result.remoteWorkspaceFolder}`)}`);
+  await explorerItem(page, entry, 120_000);
+  return result;
+}
 
 /** On failure, a screenshot of what the user would have seen, beside the artifacts. */
 function withScreenshot(name: string, fn: () => Promise<void>): () => Promise<void> {
@@ -144,8 +155,9 @@ test('code-server: Reopen in Container shows the container files, a container te
   await page.keyboard.press('Control+Shift+E');
   await explorerItem(page, 'hello.txt');
 
-  // A terminal in the container (the agent's PTY).
-  await runCommand(page, 'Berth: New Container Terminal');
+  // A terminal in the container (the agent's PTY): the container's shell is the default profile, so
+  // the standard "Create New Terminal" opens one, also as the window's first terminal.
+  await runCommand(page, 'Terminal: Create New Terminal');
   await page.locator('.terminal-wrapper.active .xterm-rows').first().waitFor({ state: 'visible' });
   await waitForTerminalText(page, /[#$] *$/m);
   await page.keyboard.type('cat /etc/os-release; echo "user=$(id -un) cwd=$(pwd)"\n');
@@ -164,8 +176,8 @@ test('code-server: Reopen in Container shows the container files, a container te
   await waitFor(async () => (await execIn(ws, 'cat /workspaces/my-project/hello.txt')).includes('edited in code-server'), 'the edit reached the container');
 
   await screenshot('extension-reopen-in-container.png');
-  // The container's shell is the default profile now: "Create New Terminal" opens another one in the container.
-  await runCommand(page, 'Terminal: Create New Terminal');
+  // Berth's own command opens another one in the container.
+  await runCommand(page, 'Berth: New Container Terminal');
   const second = page.locator('.terminal-tabs-entry', { hasText: 'Berth Container' }).nth(1);
   await second.waitFor({ state: 'visible' });
   await second.click();
@@ -256,6 +268,69 @@ test('code-server: Add Dev Container Configuration Files from a template, Attach
   await runCommand(page, 'Berth: Show Container Log');
   await page.locator('.output-view, .part.panel', { hasText: `log of ${name}` }).first().waitFor({ state: 'visible' });
   await screenshot('extension-attach-and-log.png');
+}));
+
+test('code-server: a tasks.json shell task runs in the container (Tasks: Run Task), with its cwd, env and exit code', { timeout: 600_000 }, withScreenshot('tasks', async () => {
+  const f = fx as EngineFixture;
+  const ws = path.join(f.dir, 'tasks-project');
+  await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+  await mkdir(path.join(ws, '.vscode'), { recursive: true });
+  await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: debian }));
+  // A shell task: VS Code itself runs none in a virtual workspace; Berth offers it as a berth task with the same label.
+  await writeFile(
+    path.join(ws, '.vscode', 'tasks.json'),
+    `{ // JSONC, as VS Code writes it
+      "version": "2.0.0",
+      "tasks": [
+        { "label": "write marker", "type": "shell", "command": "echo \\"task in $(pwd) with $GREETING on debian $(cat /etc/debian_version)\\" | tee task-marker.txt; exit 3",
+          "options": { "env": { "GREETING": "hello-from-tasks-json" } }, "problemMatcher": [] },
+        { "label": "typed", "type": "berth", "command": "echo berth-typed > typed.txt", "cwd": "\${workspaceFolder}/.vscode", "problemMatcher": [] },
+      ],
+    }`,
+  );
+  const result = await openContainerWindow(ws, '.vscode');
+
+  await runCommand(page, 'Tasks: Run Task');
+  await pickQuickItem(page, 'berth');
+  await pickQuickItem(page, 'write marker');
+  const version = (await execIn(ws, 'cat /etc/debian_version')).trim();
+  const line = `task in ${result.remoteWorkspaceFolder} with hello-from-tasks-json on debian ${version}`;
+  await waitFor(async () => (await execIn(ws, `cat ${result.remoteWorkspaceFolder}/task-marker.txt`)).trim() === line, 'the task wrote its file in the container', 60_000);
+  // The task's terminal: its output, then VS Code's line for the exit code the container's shell returned
+  // ("failed to launch" when a process ends within seconds of its start, "terminated" otherwise).
+  const text = await waitForTerminalText(page, /The terminal process (failed to launch|terminated with) \(?exit code: 3\b/);
+  assert.ok(text.includes(line), text);
+  await screenshot('extension-task-in-container.png');
+
+  // A task of type berth in tasks.json: a configured task, resolved by the extension.
+  await runCommand(page, 'Tasks: Run Task');
+  await pickQuickItem(page, 'typed');
+  await waitFor(async () => (await execIn(ws, `cat ${result.remoteWorkspaceFolder}/.vscode/typed.txt`)).trim() === 'berth-typed', 'the berth task wrote its file in its cwd', 60_000);
+}));
+
+test('code-server: Open in a Remote-SSH Window without a Remote-SSH extension offers the Host block of berth ssh-config', { timeout: 300_000 }, withScreenshot('remote-ssh', async () => {
+  const f = fx as EngineFixture;
+  const server = cs as CodeServer;
+  const ws = path.join(f.dir, 'ssh-project');
+  await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
+  await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: debian }));
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const result = await openContainerWindow(ws, '.devcontainer');
+
+  // Neither Remote - SSH nor Open Remote - SSH can be installed here (no marketplace): Berth says so.
+  await runCommand(page, 'Berth: Open in a Remote-SSH Window');
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'neither is installed' }).first();
+  await toast.waitFor({ state: 'visible', timeout: 60_000 });
+  await toast.locator('.monaco-button', { hasText: 'Copy SSH Config' }).click();
+  await page.locator('.notifications-toasts', { hasText: 'is on the clipboard' }).waitFor({ state: 'visible' });
+  const copied = await page.evaluate<string>('navigator.clipboard.readText()');
+  // The very block `berth ssh-config` prints (Berth does not write it twice), and no ssh config was touched.
+  const printed = await f.berth(['ssh-config', result.containerId], { env: { ...process.env, HOME: server.dir } });
+  assert.equal(printed.code, 0, printed.stderr);
+  assert.equal(copied, printed.stdout);
+  assert.match(copied, /^Host \S+\.berth\n[\s\S]*ProxyCommand .* ssh --stdio /);
+  await assert.rejects(readFile(path.join(server.dir, '.ssh', 'config'), 'utf8'), { code: 'ENOENT' });
+  await screenshot('extension-remote-ssh-unavailable.png');
 }));
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {

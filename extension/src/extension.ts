@@ -6,7 +6,6 @@
  * WebSocket: files (SFTP + watch), terminals (PTY) and ports (direct-tcpip).
  */
 import * as vscode from 'vscode';
-import { notYet } from '../../src/common/errors';
 import { addConfigFiles } from './commands/add-config-files';
 import { cloneInVolume } from './commands/clone-in-volume';
 import { attachToContainer, removeContainer, showContainerLog, stopContainer } from './commands/container-commands';
@@ -18,13 +17,16 @@ import type { ForwardedPort } from './ports/port-forwarder';
 import { createServices, type Services } from './services';
 import { restoreSettings, startContainerSession, TERMINAL_PROFILE_TITLE } from './session/container-session';
 import { ContainerPty } from './terminals/container-pty';
+import { ContainerTerminalProfile } from './terminals/terminal-profile';
 import { ContainersView, type ContainerNode } from './views/containers-view';
 import { PortsView } from './views/ports-view';
 import { connectRemote, disconnectRemote } from './commands/remote-commands';
+import { openInRemoteSsh } from './commands/open-in-remote-ssh';
 import { remoteLabel } from './remote/engine-connection';
 import { containerStatusItem, describe } from './views/status-bar';
 import { containerFolder, describeContainerWorkspace, localFolder } from './workspace-state';
 import { offerReopen } from './views/reopen-notification';
+import { registerTasks } from './tasks/task-provider';
 
 function guarded<A extends unknown[]>(services: Services, name: string, fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -70,11 +72,11 @@ function registerCommands(services: Services): void {
     vscode.window.createTerminal(options).show();
     return Promise.resolve();
   });
-  cmd('berth.openInRemoteSsh', 'Open in a Remote-SSH Window', () => Promise.reject(notYet('a full Remote-SSH window (use `berth ssh-config`)', 10)));
+  cmd('berth.openInRemoteSsh', 'Open in a Remote-SSH Window', (node?: ContainerNode) => openInRemoteSsh(services, node));
   cmd('berth.showCommands', 'Commands', async () => {
     const inContainer = containerFolder() !== undefined;
     const ids = inContainer
-      ? ['berth.reopenLocally', 'berth.rebuildContainer', 'berth.rebuildContainerNoCache', 'berth.newTerminal', 'berth.showContainerLog', 'berth.stopContainer']
+      ? ['berth.reopenLocally', 'berth.rebuildContainer', 'berth.rebuildContainerNoCache', 'berth.newTerminal', 'berth.openInRemoteSsh', 'berth.showContainerLog', 'berth.stopContainer']
       : ['berth.reopenInContainer', 'berth.openFolderInContainer', 'berth.cloneInVolume', 'berth.attachToContainer', 'berth.addConfigFiles', 'berth.connectRemote', 'berth.disconnectRemote'];
     const all = (c.extension.packageJSON as { contributes: { commands: { command: string; title: string }[] } }).contributes.commands;
     const pick = await vscode.window.showQuickPick(all.filter((x) => ids.includes(x.command)).map((x) => ({ label: x.title, id: x.command })));
@@ -112,13 +114,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     fs,
     vscode.workspace.registerFileSystemProvider(CONTAINER_SCHEME, fs, { isCaseSensitive: true }),
-    vscode.window.registerTerminalProfileProvider('berth.containerShell', {
-      provideTerminalProfile: () => {
-        const options = newContainerTerminal(services);
-        if (!options) throw new Error('Berth: this window is not in a container');
-        return new vscode.TerminalProfile(options);
-      },
-    }),
+    vscode.window.registerTerminalProfileProvider('berth.containerShell', new ContainerTerminalProfile(() => newContainerTerminal(services))),
+    registerTasks(services),
     vscode.window.registerTreeDataProvider('berth.containers', new ContainersView(services)),
     vscode.window.registerTreeDataProvider('berth.ports', new PortsView(services.ports)),
   );

@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 
 /**
- * F1, the command's title, Enter: as a user runs a command. Extensions'
+ * F1, the command's title, a click on its row: as a user runs a command. Extensions'
  * commands appear once the extension host has scanned them: until then the
  * palette is closed and opened again.
  */
@@ -23,10 +23,13 @@ export async function runCommand(page: Page, title: string, timeout = 60_000): P
       () => true,
       () => false,
     );
-    if (found) break;
+    if (found) {
+      // The row itself: Enter would run the palette's first pick, which may be another command (a recently used one).
+      await row.click();
+      return;
+    }
     if (Date.now() > deadline) throw new Error(`the command palette never offered "${title}"`);
   }
-  await page.keyboard.press('Enter');
 }
 
 /** Waits until the window shows a folder whose (decoded) URI matches. */
@@ -81,4 +84,11 @@ export async function openFromExplorer(page: Page, name: string): Promise<void> 
   await page.keyboard.press('Escape');
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
   await page.locator(`.tabs-container .tab[aria-label*="${name}"]`).first().waitFor({ state: 'visible' });
+}
+
+/** Waits for an item of the open quick pick with this text (its items may load late), then picks it. */
+export async function pickQuickItem(page: Page, text: string, timeout = 60_000): Promise<void> {
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout });
+  await row.click();
 }

@@ -68,6 +68,13 @@ export class AgentConnection {
     return new Promise((resolve, reject) => client.exec(command, cwd ? { env: { BERTH_CWD: cwd } } : {}, (err, ch) => (err ? reject(err) : resolve(ch))));
   }
 
+  /** A command (sh -c) with a PTY, in `cwd`, with more environment variables: a task. */
+  async execPty(command: string, window: { rows: number; cols: number; term: string }, options: { cwd?: string; env?: Readonly<Record<string, string>> } = {}): Promise<ClientChannel> {
+    const { client } = await this.connect();
+    const env = { ...options.env, ...(options.cwd ? { BERTH_CWD: options.cwd } : {}) };
+    return new Promise((resolve, reject) => client.exec(command, { pty: { rows: window.rows, cols: window.cols, height: 0, width: 0, term: window.term }, env }, (err, ch) => (err ? reject(err) : resolve(ch))));
+  }
+
   /** One of the agent's subsystems: berth-ports, berth-watch. */
   async subsystem(name: 'berth-ports' | 'berth-watch'): Promise<ClientChannel> {
     const { client } = await this.connect();

@@ -2,7 +2,7 @@
  * Runs the `berth` CLI for the extension: argv arrays, no shell, the
  * engine's socket from the settings (or a remote host, its token and TLS
  * pin in the environment, so the token never shows in argv), `--log-format json` on stderr streamed
- * line by line to the caller, one JSON result on stdout. Cancelling kills
+ * line by line to the caller, one JSON result on stdout (or text: ssh-config). Cancelling kills
  * the process group. No vscode import: the caller passes callbacks.
  */
 import { spawn } from 'node:child_process';
@@ -65,7 +65,14 @@ export function parseResult(stdout: string, code: number | null, stderrTail: str
   return value;
 }
 
-export function runCli(settings: CliSettings, args: readonly string[], options: CliRunOptions = {}): Promise<Record<string, unknown>> {
+interface CliExit {
+  readonly stdout: string;
+  readonly code: number | null;
+  readonly stderrTail: string;
+}
+
+/** Runs the CLI: its stdout, exit code and the last lines it logged. */
+function spawnCli(settings: CliSettings, args: readonly string[], options: CliRunOptions): Promise<CliExit> {
   if (options.signal?.aborted) return Promise.reject(new BerthError('cancelled', `berth ${args[0] ?? ''} was cancelled`));
   const argv = cliArgv(settings, args);
   return new Promise((resolve, reject) => {
@@ -103,11 +110,20 @@ export function runCli(settings: CliSettings, args: readonly string[], options: 
       options.signal?.removeEventListener('abort', onAbort);
       lines.end().forEach(onLine);
       if (options.signal?.aborted) return reject(new BerthError('cancelled', `berth ${args[0] ?? ''} was cancelled`));
-      try {
-        resolve(parseResult(stdout, code, tail.join('\n')));
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
+      resolve({ stdout, code, stderrTail: tail.join('\n') });
     });
   });
+}
+
+/** A command's one JSON result. */
+export async function runCli(settings: CliSettings, args: readonly string[], options: CliRunOptions = {}): Promise<Record<string, unknown>> {
+  const r = await spawnCli(settings, args, options);
+  return parseResult(r.stdout, r.code, r.stderrTail);
+}
+
+/** A command whose stdout is text (ssh-config); a failure's JSON error result is thrown as for runCli. */
+export async function runCliText(settings: CliSettings, args: readonly string[], options: CliRunOptions = {}): Promise<string> {
+  const r = await spawnCli(settings, args, options);
+  if (r.code !== 0) parseResult(r.stdout, r.code, r.stderrTail);
+  return r.stdout;
 }
