@@ -183,3 +183,19 @@ test('updateRemoteUserUID: the remote user takes the UID/GID of the workspace ow
   assert.equal((await berth(['exec', '--workspace-folder', taken, '--', 'id', '-u'])).stdout.trim(), '1000');
   await berth(['down', '--workspace-folder', taken]);
 });
+
+test('a new container runs its create-time hooks even when its image carries markers (committed from a dev container); its own markers then count', async () => {
+  const ws = await workspace('image-markers', () => ({ build: { dockerfile: 'Dockerfile' }, postCreateCommand: 'echo made >> /created.log' }));
+  await writeFile(
+    path.join(ws, '.devcontainer', 'Dockerfile'),
+    `FROM ${images.latest}\nRUN mkdir -p /var/lib/berth-devcontainer && chmod 1777 /var/lib/berth-devcontainer && printf '' > /var/lib/berth-devcontainer/postCreateCommand\n`,
+  );
+  const first = await berth(['up', '--workspace-folder', ws]);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.equal((singleJson(first.stdout)['hooks'] as Record<string, string>)['postCreateCommand'], 'ran');
+  const again = await berth(['up', '--workspace-folder', ws]);
+  assert.equal((singleJson(again.stdout)['hooks'] as Record<string, string>)['postCreateCommand'], 'skipped');
+  const log = await berth(['exec', '--workspace-folder', ws, '--', 'cat', '/created.log']);
+  assert.equal(log.stdout, 'made\n');
+  await berth(['down', '--workspace-folder', ws]);
+});
