@@ -43,6 +43,41 @@ export interface MountPoint {
   readonly propagation: string;
 }
 
+/**
+ * A healthcheck as Docker's API and image configs carry it: durations in
+ * nanoseconds (0 or absent: the default), `test` ["CMD", argv...],
+ * ["CMD-SHELL", script] or ["NONE"] (no check, not even the image's).
+ */
+export interface HealthcheckConfig {
+  readonly test?: readonly string[];
+  readonly interval?: number;
+  readonly timeout?: number;
+  readonly startPeriod?: number;
+  readonly startInterval?: number;
+  readonly retries?: number;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One probe's result (Docker's HealthcheckResult). */
+export interface HealthLogEntry {
+  /** RFC 3339 times. */
+  readonly start: string;
+  readonly end: string;
+  /** 0 healthy; -1 when the probe timed out or could not run. */
+  readonly exitCode: number;
+  /** Its output, at most 4096 bytes ("..." appended when cut). */
+  readonly output: string;
+}
+
+/** What the engine knows of a running container's health (Docker's State.Health). */
+export interface HealthState {
+  readonly status: HealthStatus;
+  readonly failingStreak: number;
+  /** The last 5 probes, oldest first. */
+  readonly log: readonly HealthLogEntry[];
+}
+
 export interface ResourceLimits {
   /** Bytes; 0 or absent for none. */
   readonly memory?: number;
@@ -96,6 +131,8 @@ export interface ContainerCreateRequest {
   readonly stopTimeout?: number;
   /** Mount the Berth agent read-only at /.berth, for `berth ssh` and the editor. */
   readonly agent?: boolean;
+  /** Over the image's HEALTHCHECK, field by field; the record keeps the merged one. */
+  readonly healthcheck?: HealthcheckConfig;
 }
 
 export interface ContainerState {
@@ -107,6 +144,8 @@ export interface ContainerState {
   readonly error: string;
   readonly startedAt: string;
   readonly finishedAt: string;
+  /** Absent when the container has no healthcheck (or has not run since it got one). */
+  readonly health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -151,9 +190,11 @@ export interface ListFilters {
   readonly id?: readonly string[];
   readonly status?: readonly ContainerStatus[];
   readonly ancestor?: readonly string[];
+  /** "starting", "healthy", "unhealthy", or "none" (no healthcheck). */
+  readonly health?: readonly string[];
 }
 
-export type EngineEventAction = 'create' | 'start' | 'die' | 'stop' | 'kill' | 'destroy' | 'restart' | 'exec_create' | 'exec_start' | 'pull' | 'push' | 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
+export type EngineEventAction = 'create' | 'start' | 'die' | 'stop' | 'kill' | 'destroy' | 'restart' | 'exec_create' | 'exec_start' | 'health_status: healthy' | 'health_status: unhealthy' | 'pull' | 'push' | 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
 
 export interface EngineEvent {
   readonly type: 'container' | 'image';

@@ -65,6 +65,7 @@ export interface ImageRuntimeConfig {
     readonly Interval?: number;
     readonly Timeout?: number;
     readonly StartPeriod?: number;
+    readonly StartInterval?: number;
     readonly Retries?: number;
   };
   readonly OnBuild?: readonly string[] | null;

@@ -133,6 +133,7 @@ export function applyConfig(ins: Instruction, config: ImageRuntimeConfig, ctx: C
         ...(flag('interval') !== undefined ? { Interval: flag('interval') } : {}),
         ...(flag('timeout') !== undefined ? { Timeout: flag('timeout') } : {}),
         ...(flag('start-period') !== undefined ? { StartPeriod: flag('start-period') } : {}),
+        ...(flag('start-interval') !== undefined ? { StartInterval: flag('start-interval') } : {}),
         ...(retries !== undefined ? { Retries: Number(retries) } : {}),
       };
       return { ...config, Healthcheck: hc };

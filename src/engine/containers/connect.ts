@@ -13,12 +13,12 @@ function networking(ctx: ManagerContext): NonNullable<ManagerContext['options'][
 
 export async function connectLocked(ctx: ManagerContext, record: ContainerRecord, network: string, options: { aliases?: readonly string[]; signal?: AbortSignal } = {}): Promise<void> {
   const updated = await networking(ctx).connect(record, network, options);
-  await ctx.store.save({ ...record, network: updated });
+  await ctx.store.save({ ...(ctx.store.get(record.id) ?? record), network: updated });
   await networking(ctx).changed();
 }
 
 export async function disconnectLocked(ctx: ManagerContext, record: ContainerRecord, network: string): Promise<void> {
   const updated = await networking(ctx).disconnect(record, network);
-  await ctx.store.save({ ...record, network: updated });
+  await ctx.store.save({ ...(ctx.store.get(record.id) ?? record), network: updated });
   await networking(ctx).changed();
 }

@@ -79,6 +79,8 @@ export interface ManagerContext {
   readonly exits: Map<string, Promise<ExitStatus>>;
   /** Per running container: stops watching for its exit. */
   readonly monitors: Map<string, AbortController>;
+  /** Per running container with a healthcheck: stops its health monitor. */
+  readonly health: Map<string, AbortController>;
   /** Called after a monitored container's exit was recorded (auto-remove). */
   readonly afterExit: (id: string) => void;
 }

@@ -14,6 +14,7 @@ import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';
 import type { NetworkPlan } from '../network/container-networking';
 import { ContainerMounts, type ResolvedMounts } from '../volumes/container-mounts';
+import { effectiveHealthcheck } from './health-config';
 import { containerPaths, eventAttributes, nowIso, snapshotKey, type ManagerContext } from './context';
 
 /** The engine's own bounding set: a privileged container cannot get more than that here. */
@@ -57,7 +58,8 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
     const hostname = request.hostname ?? id.slice(0, 12);
     // As Docker does, the container carries the image's labels under its own.
     const labels = image.config.Labels && Object.keys(image.config.Labels).length > 0 ? { labels: { ...image.config.Labels, ...request.labels } } : {};
-    const stored: ContainerCreateRequest = { ...request, ...labels, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM' };
+    const healthcheck = effectiveHealthcheck(request.healthcheck, image.config.Healthcheck);
+    const stored: ContainerCreateRequest = { ...request, ...labels, stopSignal: request.stopSignal ?? image.config.StopSignal ?? 'SIGTERM', ...(healthcheck ? { healthcheck } : {}) };
     const nofileLimit = await nofileHardLimit();
     network = await ctx.options.network?.plan({ id, name, dir: paths.dir, request: stored, hostname, ...(image.config.ExposedPorts ? { imageExposedPorts: image.config.ExposedPorts } : {}) }, options);
     const spec = buildRuntimeSpec({

@@ -37,6 +37,7 @@ function matchesFilters(c: ContainerRecord, f: ListFilters): boolean {
   if (f.name?.length && !f.name.some((n) => c.name.includes(n.replace(/^\//, '')))) return false;
   if (f.id?.length && !f.id.some((i) => c.id.startsWith(i))) return false;
   if (f.ancestor?.length && !f.ancestor.some((a) => a === c.imageRef || a === c.imageId || c.imageId === `sha256:${a}`)) return false;
+  if (f.health?.length && !f.health.includes(c.state.health?.status ?? 'none')) return false;
   return (f.label ?? []).every((l) => {
     const eq = l.indexOf('=');
     const key = eq < 0 ? l : l.slice(0, eq);
@@ -55,6 +56,7 @@ export class ContainerManager implements ContainerService {
       mutex: new KeyedMutex(),
       exits: new Map<string, Promise<ExitStatus>>(),
       monitors: new Map<string, AbortController>(),
+      health: new Map<string, AbortController>(),
       afterExit: (id) => {
         if (this.ctx.store.get(id)?.request.autoRemove) {
           this.remove(id, { force: true, volumes: true }).catch((err: unknown) => options.logger.warn('cannot auto-remove container', { id, error: String(err) }));
@@ -68,10 +70,11 @@ export class ContainerManager implements ContainerService {
     return reconcile(this.ctx);
   }
 
-  /** Stops watching exits (the containers keep running). */
+  /** Stops watching exits and health (the containers keep running). */
   dispose(): void {
-    for (const c of this.ctx.monitors.values()) c.abort();
+    for (const c of [...this.ctx.monitors.values(), ...this.ctx.health.values()]) c.abort();
     this.ctx.monitors.clear();
+    this.ctx.health.clear();
   }
 
   private async locked<T>(idOrName: string, fn: (record: ContainerRecord) => Promise<T>): Promise<T> {

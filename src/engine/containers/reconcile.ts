@@ -10,6 +10,7 @@ import { readExit } from '../shim/protocol';
 import { containerPaths, isActive, withState, runtimeOf, type ManagerContext } from './context';
 import { removeLocked } from './remove';
 import { ensureRootfs } from './start';
+import { watchHealth } from './health-monitor';
 import { monitor, recordExit } from './wait';
 
 export interface ReconcileSummary {
@@ -42,6 +43,7 @@ async function reconcileOne(ctx: ManagerContext, record: ContainerRecord): Promi
   }
   if (await shimAlive(paths.attachSocket)) {
     monitor(ctx, record.id, record.state.startedAt);
+    watchHealth(ctx, record.id, record.state.startedAt);
     // It may have exited between the two checks.
     return 'running';
   }

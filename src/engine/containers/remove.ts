@@ -10,6 +10,7 @@ import { BerthError } from '../../common/errors';
 import { unmount } from '../snapshots/mount';
 import { containerPaths, eventAttributes, isActive, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
 import { assertCanRemove } from './state';
+import { stopHealth } from './health-monitor';
 import { forceKill } from './stop';
 
 export async function removeLocked(ctx: ManagerContext, record: ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
@@ -19,6 +20,7 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   await ctx.store.save(withState(current, { status: 'removing' }));
   ctx.monitors.get(record.id)?.abort();
   ctx.monitors.delete(record.id);
+  stopHealth(ctx, record.id);
   const paths = containerPaths(ctx.options, record.id);
   try {
     await runtimeOf(ctx, record).delete(record.id, { force: true });

@@ -11,6 +11,9 @@ import { launchShim } from '../shim/launch';
 import { mountAll } from '../snapshots/mount';
 import { containerPaths, eventAttributes, isActive, nowIso, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
 import { assertCanStart } from './state';
+import { probeArgv } from './health-config';
+import { watchHealth } from './health-monitor';
+import { startingHealth } from './health-state';
 import { monitor } from './wait';
 
 /** Mounts the rootfs again when it is not mounted (after a reboot). */
@@ -62,9 +65,11 @@ export async function startLocked(ctx: ManagerContext, record: ContainerRecord, 
     await ctx.store.save(withState(record, { status: record.state.status === 'created' ? 'created' : 'exited', exitCode, error: message, pid: 0 }));
     throw new BerthError(BerthError.is(err, 'cancelled') ? 'cancelled' : 'failed_precondition', `cannot start container ${record.name}: ${message}`, { cause: err });
   }
-  const running = withState({ ...record, ...(network ? { network } : {}) }, { status: 'running', pid, startedAt, finishedAt: '', exitCode: 0, error: '', oomKilled: false });
+  const health = probeArgv(record.request.healthcheck) ? { health: startingHealth(record.state.health) } : {};
+  const running = withState({ ...record, ...(network ? { network } : {}) }, { status: 'running', pid, startedAt, finishedAt: '', exitCode: 0, error: '', oomKilled: false, ...health });
   await ctx.store.save(running);
   monitor(ctx, record.id, startedAt);
+  watchHealth(ctx, record.id, startedAt);
   ctx.options.events.emit({ type: 'container', action: 'start', id: record.id, attributes: eventAttributes(record) });
   return running;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { readExit, type ExitStatus } from '../shim/protocol';
+import { stopHealth } from './health-monitor';
 import { containerPaths, eventAttributes, isActive, withState, type ManagerContext } from './context';
 
 const POLL_MS = 500;
@@ -75,6 +76,7 @@ export function monitor(ctx: ManagerContext, id: string, startedAt: string): voi
 export async function recordExit(ctx: ManagerContext, id: string, startedAt: string, exit: ExitStatus): Promise<void> {
   const record = ctx.store.get(id);
   if (!record || !isActive(record) || record.state.startedAt !== startedAt) return;
+  stopHealth(ctx, id);
   const updated = withState(record.network ? { ...record, network: { ...record.network, boundPorts: [] } } : record, { status: 'exited', exitCode: exit.exitCode, pid: 0, finishedAt: exit.finishedAt });
   await ctx.store.save(updated);
   await networkDown(ctx, record);

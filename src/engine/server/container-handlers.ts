@@ -26,10 +26,12 @@ export function parseFilters(text: string | undefined, all: boolean): ListFilter
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BerthError('invalid_argument', 'filters must be a JSON object');
   const out: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (!['label', 'name', 'id', 'status', 'ancestor'].includes(key)) throw new BerthError('invalid_argument', `unknown filter "${key}"`);
+    if (!['label', 'name', 'id', 'status', 'ancestor', 'health'].includes(key)) throw new BerthError('invalid_argument', `unknown filter "${key}"`);
     const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.keys(value) : [value];
     out[key] = list.map(String);
   }
+  const badHealth = out['health']?.find((h) => !['starting', 'healthy', 'unhealthy', 'none'].includes(h));
+  if (badHealth !== undefined) throw new BerthError('invalid_argument', `Unrecognised filter value for health: ${badHealth}`);
   return { all: all || out['status'] !== undefined, ...out, status: out['status'] as ContainerStatus[] | undefined };
 }
 

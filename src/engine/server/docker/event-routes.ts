@@ -24,7 +24,8 @@ export function eventMatches(e: EngineEvent, f: Readonly<Record<string, readonly
   const name = e.attributes['name'] ?? '';
   return (
     any('type', (t) => t === e.type) &&
-    any('event', (a) => a === e.action) &&
+    // Docker: health_status, exec_create and exec_start also match their "name: detail" forms.
+    any('event', (a) => a === e.action || (['health_status', 'exec_create', 'exec_start'].includes(a) && e.action.startsWith(`${a}:`))) &&
     any('container', (c) => e.type === 'container' && (e.id.startsWith(c) || name === c.replace(/^\//, ''))) &&
     any('image', (i) => (e.type === 'image' ? e.id === i || e.id.startsWith(`sha256:${i}`) || name === i : e.attributes['image'] === i)) &&
     any('label', (l) => {

@@ -5,6 +5,7 @@
 import type { ContainerCreateRequest, ContainerRecord } from '../../../api/types/containers';
 import type { ImageRecord, PullProgress } from '../../../api/types/images';
 import { BerthError } from '../../../common/errors';
+import { dockerHealthcheck, dockerHealthState, healthcheckFromDocker, statusText, type DockerHealthcheck } from './health-translate';
 import { dockerMountPoint, dockerMounts, type DockerMount } from './mounts';
 import { dockerNetworkSettings, dockerSummaryPorts, networkFieldsFromDocker, type DockerNetworkingBody } from './network-translate';
 
@@ -23,6 +24,7 @@ export interface DockerCreateBody extends DockerNetworkingBody {
   StopSignal?: string;
   StopTimeout?: number;
   Volumes?: Record<string, object> | null;
+  Healthcheck?: DockerHealthcheck | null;
   HostConfig?: {
     Binds?: string[] | null;
     Mounts?: DockerMount[] | null;
@@ -49,6 +51,7 @@ export function createRequestFromDocker(body: DockerCreateBody, name: string | u
   const mounts = dockerMounts(hc, body.Volumes);
   const entrypoint = asArray(body.Entrypoint);
   const cmd = asArray(body.Cmd);
+  const healthcheck = healthcheckFromDocker(body.Healthcheck);
   const resources = {
     ...(hc.Memory ? { memory: hc.Memory } : {}),
     ...(hc.NanoCpus ? { nanoCpus: hc.NanoCpus } : {}),
@@ -79,13 +82,11 @@ export function createRequestFromDocker(body: DockerCreateBody, name: string | u
     autoRemove: hc.AutoRemove === true,
     ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
     ...(body.StopTimeout !== undefined ? { stopTimeout: body.StopTimeout } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
   };
 }
 
-const STATUS_TEXT: Readonly<Record<string, string>> = { created: 'Created', running: 'Up', exited: 'Exited', dead: 'Dead', paused: 'Paused', restarting: 'Restarting', removing: 'Removing' };
-
 export function containerSummary(c: ContainerRecord): Record<string, unknown> {
-  const exited = c.state.status === 'exited' ? ` (${c.state.exitCode})` : '';
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -94,7 +95,7 @@ export function containerSummary(c: ContainerRecord): Record<string, unknown> {
     Command: [c.path, ...c.args].join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
     State: c.state.status,
-    Status: `${STATUS_TEXT[c.state.status] ?? c.state.status}${exited}`,
+    Status: statusText(c),
     Ports: dockerSummaryPorts(c),
     Labels: c.request.labels ?? {},
     Mounts: (c.mounts ?? []).map(dockerMountPoint),
@@ -132,6 +133,7 @@ export function containerInspect(c: ContainerRecord): Record<string, unknown> {
       Error: c.state.error,
       StartedAt: c.state.startedAt || '0001-01-01T00:00:00Z',
       FinishedAt: c.state.finishedAt || '0001-01-01T00:00:00Z',
+      ...dockerHealthState(c.state.health),
     },
     Image: c.imageId,
     Name: `/${c.name}`,
@@ -169,6 +171,7 @@ export function containerInspect(c: ContainerRecord): Record<string, unknown> {
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
+      ...dockerHealthcheck(r.healthcheck),
     },
     NetworkSettings: dockerNetworkSettings(c),
   };
