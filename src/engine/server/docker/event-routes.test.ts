@@ -28,6 +28,15 @@ test('event filters: each key is an OR of its values, keys are ANDed', () => {
   assert.equal(eventMatches(tag, { container: ['web'] }), false);
 });
 
+test('event filters: health_status (like exec_create, exec_start) matches its "health_status: STATUS" forms', () => {
+  const healthy: EngineEvent = { ...start, action: 'health_status: healthy' };
+  assert.equal(eventMatches(healthy, { event: ['health_status'] }), true);
+  assert.equal(eventMatches(healthy, { event: ['health_status: healthy'] }), true);
+  assert.equal(eventMatches(healthy, { event: ['health_status: unhealthy'] }), false);
+  assert.equal(eventMatches(start, { event: ['health_status'] }), false);
+  assert.equal(eventMatches(healthy, { event: ['health'] }), false);
+});
+
 test("Docker's event messages carry Type, Action, Actor and both times", () => {
   const text = dockerEventJson(start);
   assert.match(text, /"timeNano":1700000000123456789[,}]/);
