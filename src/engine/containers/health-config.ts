@@ -9,8 +9,8 @@ import { BerthError } from '../../common/errors';
 
 export const NS_PER_MS = 1_000_000;
 
-/** Docker's defaults (daemon/health.go). */
-export const HEALTH_DEFAULTS = { interval: 30_000 * NS_PER_MS, timeout: 30_000 * NS_PER_MS, startPeriod: 0, retries: 3 } as const;
+/** Docker's defaults (daemon/health.go; the start interval since Engine 25). */
+export const HEALTH_DEFAULTS = { interval: 30_000 * NS_PER_MS, timeout: 30_000 * NS_PER_MS, startPeriod: 0, startInterval: 5_000 * NS_PER_MS, retries: 3 } as const;
 
 /** Docker's API refuses durations under 1ms (other than 0, the default). */
 const MIN_DURATION_NS = NS_PER_MS;
@@ -71,12 +71,11 @@ export function probeArgv(h: HealthcheckConfig | undefined): string[] | undefine
 /** The timings in milliseconds, with Docker's defaults. */
 export function healthTimings(h: HealthcheckConfig): { intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number } {
   const ms = (ns: number | undefined, dflt: number): number => (ns ? ns : dflt) / NS_PER_MS;
-  const intervalMs = ms(h.interval, HEALTH_DEFAULTS.interval);
   return {
-    intervalMs,
+    intervalMs: ms(h.interval, HEALTH_DEFAULTS.interval),
     timeoutMs: ms(h.timeout, HEALTH_DEFAULTS.timeout),
     startPeriodMs: ms(h.startPeriod, HEALTH_DEFAULTS.startPeriod),
-    startIntervalMs: h.startInterval ? h.startInterval / NS_PER_MS : intervalMs,
+    startIntervalMs: ms(h.startInterval, HEALTH_DEFAULTS.startInterval),
     retries: h.retries && h.retries > 0 ? h.retries : HEALTH_DEFAULTS.retries,
   };
 }

@@ -37,8 +37,8 @@ test('probe argv: CMD as is, CMD-SHELL through /bin/sh -c, nothing for NONE or a
   assert.equal(probeArgv({}), undefined);
 });
 
-test("timings default to Docker's: 30s interval and timeout, 3 retries, no start period, start interval = interval", () => {
-  assert.deepEqual(healthTimings({ test: ['CMD', 'true'] }), { intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, startIntervalMs: 30_000, retries: 3 });
+test("timings default to Docker's: 30s interval and timeout, 3 retries, no start period, 5s start interval", () => {
+  assert.deepEqual(healthTimings({ test: ['CMD', 'true'] }), { intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, startIntervalMs: 5_000, retries: 3 });
   assert.deepEqual(healthTimings({ interval: S / 5, timeout: S, startPeriod: 2 * S, startInterval: S / 10, retries: 1 }), { intervalMs: 200, timeoutMs: 1000, startPeriodMs: 2000, startIntervalMs: 100, retries: 1 });
 });
 
