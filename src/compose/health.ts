@@ -2,8 +2,9 @@
  * Healthchecks, run from the Compose layer: the service's `healthcheck`
  * (or its image's HEALTHCHECK) executed in the container until it passes
  * (healthy) or fails `retries` times after the start period (unhealthy).
- * `depends_on: {condition: service_healthy}` waits on this. The engine keeps
- * no health state of its own yet, so `ps` cannot show it.
+ * `depends_on: {condition: service_healthy}` waits on this. An engine that
+ * keeps the container's health itself (State.Health: berthd, Docker) is
+ * watched instead; probes run here only where the engine reports none.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../api/client';
@@ -47,8 +48,34 @@ async function probe(api: ApiClient, id: string, argv: readonly string[], timeou
   return { ok: exitCode === 0, output };
 }
 
+/** How often the engine's health state is looked at. */
+const ENGINE_POLL_MS = 200;
+
+/** Waits on the health the engine keeps; false when it keeps none for this container (then the caller probes). */
+async function engineHealthy(o: { api: ApiClient; containerId: string; service: string; logger: Logger; signal?: AbortSignal }): Promise<boolean> {
+  const s = o.signal ? { signal: o.signal } : {};
+  for (let first = true; ; first = false) {
+    const { state } = await o.api.call('containerInspect', { params: { id: o.containerId }, ...s });
+    if (!state.health) {
+      if (first) return false;
+      throw new BerthError('failed_precondition', `service ${o.service} exited (code ${state.exitCode}) before it became healthy`);
+    }
+    if (state.status !== 'running') throw new BerthError('failed_precondition', `service ${o.service} exited (code ${state.exitCode}) before it became healthy`);
+    if (state.health.status === 'healthy') {
+      o.logger.info(`${o.service} is healthy (the engine's health check)`);
+      return true;
+    }
+    if (state.health.status === 'unhealthy') {
+      const last = state.health.log.at(-1)?.output.trim();
+      throw new BerthError('failed_precondition', `service ${o.service} is unhealthy: the engine's health check failed ${state.health.failingStreak} times${last ? `: ${last}` : ''}`);
+    }
+    await sleep(ENGINE_POLL_MS, undefined, s);
+  }
+}
+
 /** Resolves once the container is healthy; throws when it is unhealthy or stopped. */
 export async function waitHealthy(o: { api: ApiClient; containerId: string; service: string; healthcheck: Healthcheck; logger: Logger; signal?: AbortSignal }): Promise<void> {
+  if (await engineHealthy(o)) return;
   const argv = healthArgv(o.healthcheck.test);
   if (!argv) throw new BerthError('failed_precondition', `service ${o.service} has no healthcheck, so it cannot become healthy`);
   const s = o.signal ? { signal: o.signal } : {};

@@ -6,11 +6,11 @@
  * that `up` knows when a container must be made again.
  */
 import { createHash } from 'node:crypto';
-import type { ContainerCreateRequest, MountRequest } from '../api/types/containers';
+import type { ContainerCreateRequest, HealthcheckConfig, MountRequest } from '../api/types/containers';
 import type { PortBindingRequest } from '../api/types/networks';
 import { BerthError } from '../common/errors';
 import * as L from './labels';
-import type { ComposeProject, ComposeService, ServicePort } from './types';
+import type { ComposeProject, ComposeService, Healthcheck, ServicePort } from './types';
 
 export function containerName(project: ComposeProject, service: ComposeService, number = 1): string {
   return service.containerName ?? `${project.name}-${service.name}-${number}`;
@@ -23,6 +23,13 @@ function mount(project: ComposeProject, service: ComposeService, v: ComposeServi
   const vol = project.volumes[v.source];
   if (!vol) throw new BerthError('invalid_argument', `services.${service.name}: volume "${v.source}" is not declared`);
   return { type: 'volume', source: vol.name, target: v.target, readOnly: v.readOnly, ...(v.noCopy ? { noCopy: true } : {}) };
+}
+
+/** The service's healthcheck for the engine to run (durations in ns); an empty test leaves the image's. */
+function healthcheck(h: Healthcheck): HealthcheckConfig {
+  const ns = (ms: number): number => Math.round(ms * 1e6);
+  if (h.test[0] === 'NONE') return { test: ['NONE'] };
+  return { ...(h.test.length > 0 ? { test: h.test } : {}), interval: ns(h.intervalMs), timeout: ns(h.timeoutMs), startPeriod: ns(h.startPeriodMs), startInterval: ns(h.startIntervalMs), retries: h.retries };
 }
 
 function port(p: ServicePort): PortBindingRequest {
@@ -103,6 +110,7 @@ export function serviceRequest(project: ComposeProject, service: ComposeService,
     ...(service.resources ? { resources: service.resources } : {}),
     ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
     ...(service.stopGracePeriodS !== undefined ? { stopTimeout: service.stopGracePeriodS } : {}),
+    ...(service.healthcheck ? { healthcheck: healthcheck(service.healthcheck) } : {}),
   };
   return withConfigHash(request);
 }
