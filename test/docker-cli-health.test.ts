@@ -5,7 +5,7 @@
  * `docker events` shows health_status; retries, the start period and the
  * timeout count as Docker counts them; `--no-healthcheck` turns the image's
  * check off; the monitor stops with the container and resumes after a
- * berthd restart.
+ * berthd restart; docker-compose v1's `service_healthy` waits on it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth } from './support/cli';
+import { composeV1Bin } from './support/compose-v1';
 import { startRegistry, type Registry } from './support/registry';
 import { ensureTestImages, type TestImages } from './support/test-images';
 
@@ -219,4 +220,66 @@ test('health survives a berthd restart: the status is kept and the monitor resum
   assert.equal(resumed.Log.at(-1)?.Output, 'alive\n');
   const ps = await docker(['ps', '--filter', 'name=durable', '--format', '{{.Status}}']);
   assert.match(ps.stdout.trim(), /\(healthy\)$/);
+});
+
+test("docker-compose v1's depends_on: service_healthy waits on berthd's State.Health", { timeout: 120_000 }, async (t) => {
+  const compose = await composeV1Bin();
+  if (!compose.bin) return t.skip(compose.why ?? 'docker-compose v1 is not available');
+  const project = path.join(dir, 'v1');
+  await mkdir(project, { recursive: true });
+  await writeFile(
+    path.join(project, 'docker-compose.yml'),
+    `services:
+  db:
+    image: ${images.latest}
+    command: sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 1000'
+    healthcheck:
+      test: test -f /tmp/ready
+      interval: 200ms
+      retries: 50
+  app:
+    image: ${images.latest}
+    command: sleep 1000
+    depends_on:
+      db: { condition: service_healthy }
+  broken:
+    image: ${images.latest}
+    command: sleep 1000
+    profiles: [broken]
+    healthcheck:
+      test: [CMD, "false"]
+      interval: 200ms
+      retries: 2
+  waiter:
+    image: ${images.latest}
+    command: sleep 1000
+    profiles: [broken]
+    depends_on:
+      broken: { condition: service_healthy }
+`,
+  );
+  // Each run its own project: v1 checks the network's options again on a second `up` of a project.
+  const v1 = (name: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(path.join(compose.bin ?? '', 'docker-compose'), ['-p', name, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  const up = await v1('hcv1', ['up', '-d']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const started = async (name: string): Promise<number> => Date.parse((await docker(['inspect', '-f', '{{.State.StartedAt}}', name])).stdout.trim());
+  const waited = (await started('hcv1_app_1')) - (await started('hcv1_db_1'));
+  assert.ok(waited >= 1400, `app started ${waited} ms after db`);
+  assert.equal((await health('hcv1_db_1'))?.Status, 'healthy');
+
+  const bad = await v1('hcv1bad', ['--profile', 'broken', 'up', '-d', 'waiter']);
+  assert.notEqual(bad.code, 0, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /is unhealthy/);
+  assert.equal((await health('hcv1bad_broken_1'))?.Status, 'unhealthy');
+  assert.equal((await docker(['inspect', 'hcv1bad_waiter_1'])).code === 0 && (await docker(['inspect', '-f', '{{.State.Status}}', 'hcv1bad_waiter_1'])).stdout.trim() === 'running', false, 'waiter not started');
+  await v1('hcv1bad', ['--profile', 'broken', 'down', '-t', '1']);
+  await v1('hcv1', ['down', '-t', '1']);
 });
