@@ -258,7 +258,6 @@ test("docker-compose v1's depends_on: service_healthy waits on berthd's State.He
       broken: { condition: service_healthy }
 `,
   );
-  // Each run its own project: v1 checks the network's options again on a second `up` of a project.
   const v1 = (name: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
       const child = spawn(path.join(compose.bin ?? '', 'docker-compose'), ['-p', name, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -275,11 +274,11 @@ test("docker-compose v1's depends_on: service_healthy waits on berthd's State.He
   assert.ok(waited >= 1400, `app started ${waited} ms after db`);
   assert.equal((await health('hcv1_db_1'))?.Status, 'healthy');
 
-  const bad = await v1('hcv1bad', ['--profile', 'broken', 'up', '-d', 'waiter']);
+  // A second `up` of the same project: v1 checks that the network's options are still its own.
+  const bad = await v1('hcv1', ['--profile', 'broken', 'up', '-d', 'waiter']);
   assert.notEqual(bad.code, 0, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /is unhealthy/);
-  assert.equal((await health('hcv1bad_broken_1'))?.Status, 'unhealthy');
-  assert.equal((await docker(['inspect', 'hcv1bad_waiter_1'])).code === 0 && (await docker(['inspect', '-f', '{{.State.Status}}', 'hcv1bad_waiter_1'])).stdout.trim() === 'running', false, 'waiter not started');
-  await v1('hcv1bad', ['--profile', 'broken', 'down', '-t', '1']);
-  await v1('hcv1', ['down', '-t', '1']);
+  assert.equal((await health('hcv1_broken_1'))?.Status, 'unhealthy');
+  assert.equal((await docker(['inspect', 'hcv1_waiter_1'])).code === 0 && (await docker(['inspect', '-f', '{{.State.Status}}', 'hcv1_waiter_1'])).stdout.trim() === 'running', false, 'waiter not started');
+  await v1('hcv1', ['--profile', 'broken', 'down', '-t', '1']);
 });

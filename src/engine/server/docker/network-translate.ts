@@ -120,7 +120,8 @@ export function dockerNetwork(n: NetworkRecord, containers: readonly ContainerRe
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: attached,
-    Options: n.name === 'bridge' ? { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': n.bridge } : { 'com.docker.network.bridge.name': n.bridge },
+    // Docker shows a user network's options as given at its creation: none (docker-compose v1 compares them and would recreate the network).
+    Options: n.name === 'bridge' ? { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': n.bridge } : {},
     Labels: n.labels,
   };
 }
