@@ -145,7 +145,7 @@ test('ownership: user A sees and reaches only their containers and volumes (API 
   assert.match(out.text, /exec-ok/);
   const agent = await gatewaySocket(gw, `/v1/containers/${mine}/agent`, { token: alice });
   assert.equal(agent.status, 101);
-  const banner = await new Promise<string>((resolve) => agent.ws?.once('message', (d: Buffer) => resolve(d.toString('utf8'))));
+  const banner = (await agent.firstMessage)?.toString('utf8') ?? '';
   assert.match(banner, /^SSH-2\.0-/);
   agent.ws?.close();
 

@@ -38,12 +38,20 @@ export async function waitForFolder(page: Page, pattern: RegExp, timeout: number
   return new URL(page.url()).searchParams.get('folder') ?? '';
 }
 
-/** Types into the quick input that a command opened (an input box), then Enter. */
+/**
+ * Types into the quick input that a command opened (an input box), then Enter, and waits until
+ * that box is gone (closed, or replaced by the next one): a next answer must not land in it.
+ */
 export async function answerInput(page: Page, text: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
   await input.fill(text);
   await page.keyboard.press('Enter');
+  const widget = page.locator('.quick-input-widget');
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    if (!(await widget.isVisible()) || (await input.inputValue().catch(() => '')) !== text) return;
+    await page.waitForTimeout(50);
+  }
 }
 
 /** Waits until the Explorer lists an entry with this name. */

@@ -106,7 +106,7 @@ export function gatewayRequest(g: GatewayProcess, method: string, path: string, 
 }
 
 /** Opens a WebSocket on the gateway: the HTTP status it was refused with, or the open socket. */
-export function gatewaySocket(g: GatewayProcess, path: string, o: RequestOptions = {}): Promise<{ status: number; ws?: WebSocket }> {
+export function gatewaySocket(g: GatewayProcess, path: string, o: RequestOptions = {}): Promise<{ status: number; ws?: WebSocket; firstMessage?: Promise<Buffer> }> {
   const u = new URL(path, g.url);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   return new Promise((resolve, reject) => {
@@ -115,7 +115,9 @@ export function gatewaySocket(g: GatewayProcess, path: string, o: RequestOptions
       ...(o.from ? { localAddress: o.from } : {}),
       headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...o.headers },
     });
-    ws.once('open', () => resolve({ status: 101, ws }));
+    // Listening from the start: the first message can come in the same read as the 101, before a caller could listen.
+    const firstMessage = new Promise<Buffer>((r) => ws.once('message', (d: Buffer) => r(d)));
+    ws.once('open', () => resolve({ status: 101, ws, firstMessage }));
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
       resolve({ status: res.statusCode ?? 0 });
