@@ -4,9 +4,10 @@
  * closes the terminal and is the task's. Terminating the task hangs up the
  * PTY (SIGHUP in the container).
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { ClientChannel } from 'ssh2';
 import type { AgentConnection } from '../agent/agent-connection';
+import { ChannelPty, type PtyWindow } from '../terminals/channel-pty';
 
 /** Exit codes of a shell for a command killed by a signal (128 + its number). */
 const SIGNALS: Readonly<Record<string, number>> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, TERM: 15 };
@@ -17,54 +18,26 @@ export interface TaskRun {
   readonly env: Readonly<Record<string, string>>;
 }
 
-export class TaskPty implements vscode.Pseudoterminal {
-  private readonly write = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidWrite = this.write.event;
-  readonly onDidClose = this.closeEmitter.event;
-  private channel: ClientChannel | undefined;
-  private closed = false;
+export class TaskPty extends ChannelPty {
+  protected readonly what = 'run the task';
 
   constructor(
     private readonly connection: AgentConnection,
     private readonly run: TaskRun,
-  ) {}
+  ) {
+    super();
+  }
 
-  open(dims: vscode.TerminalDimensions | undefined): void {
-    const window = { rows: dims?.rows ?? 24, cols: dims?.columns ?? 80, term: 'xterm-256color' };
+  override open(dims: vscode.TerminalDimensions | undefined): void {
     this.write.fire(`\x1b[2m> Executing task in the container (${this.run.cwd}): ${this.run.commandLine} <\x1b[0m\r\n\r\n`);
-    this.connection.execPty(this.run.commandLine, window, { cwd: this.run.cwd, env: this.run.env }).then(
-      (ch) => {
-        if (this.closed) return ch.close();
-        this.channel = ch;
-        const decoder = new TextDecoder('utf-8');
-        ch.on('data', (d: Buffer) => this.write.fire(decoder.decode(d, { stream: true })));
-        ch.stderr.on('data', (d: Buffer) => this.write.fire(d.toString('utf8')));
-        let code = 0;
-        ch.on('exit', (c: number | null, signal?: string) => (code = c ?? 128 + (SIGNALS[signal ?? ''] ?? 15)));
-        ch.on('close', () => {
-          this.closed = true;
-          this.closeEmitter.fire(code);
-        });
-      },
-      (err: unknown) => {
-        this.write.fire(`\r\nBerth: cannot run the task in the container: ${(err as Error).message}\r\n`);
-        this.closed = true;
-        this.closeEmitter.fire(1);
-      },
-    );
+    super.open(dims);
   }
 
-  handleInput(data: string): void {
-    this.channel?.write(data);
+  protected openChannel(window: PtyWindow): Promise<ClientChannel> {
+    return this.connection.execPty(this.run.commandLine, window, { cwd: this.run.cwd, env: this.run.env });
   }
 
-  setDimensions(dims: vscode.TerminalDimensions): void {
-    this.channel?.setWindow(dims.rows, dims.columns, 0, 0);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.channel?.close();
+  protected override exitCode(code: number | null, signal?: string): number {
+    return code ?? 128 + (SIGNALS[signal ?? ''] ?? 15);
   }
 }
