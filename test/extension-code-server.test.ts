@@ -15,19 +15,18 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { runChecked } from '../src/common/process/spawn';
-import { launchChromium } from './support/browser';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
-import { repoRoot, berthCli } from './support/repo';
+import { repoRoot } from './support/repo';
 import { ensureDebianImage } from './support/test-images';
-import { freePort, packExtension, startCodeServer, type CodeServer, QUIET_SETTINGS } from './extension/code-server';
+import { freePort, openWorkbench, type CodeServer, type Workbench } from './extension/code-server';
 import { answerInput, explorerItem, openFromExplorer, pickQuickItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
 let fx: EngineFixture | undefined;
 let cs: CodeServer | undefined;
-let browser: Browser | undefined;
+let workbench: Workbench | undefined;
 let page: Page;
 let debian = '';
 
@@ -48,23 +47,12 @@ async function execIn(ws: string, script: string): Promise<string> {
 before(async () => {
   fx = await startEngineFixture('berth-ext-');
   debian = await ensureDebianImage(fx.registry);
-  const vsix = await packExtension(fx.dir);
-  cs = await startCodeServer({
-    vsix,
-    settings: {
-      'berth.executable': berthCli(),
-      'berth.socket': fx.socket,
-      ...QUIET_SETTINGS,
-    },
-  });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(30_000);
+  workbench = await openWorkbench(fx.dir, { 'berth.socket': fx.socket });
+  ({ cs, page } = workbench);
 });
 
 after(async () => {
-  await browser?.close();
-  await cs?.dispose();
+  await workbench?.dispose();
   await fx?.dispose();
 });
 

@@ -13,21 +13,20 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { runChecked } from '../src/common/process/spawn';
-import { launchChromium } from './support/browser';
 import { runBerth, singleJson } from './support/cli';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { createToken, startGatewayProcess, type GatewayProcess } from './support/gateway';
-import { repoRoot, berthCli } from './support/repo';
-import { packExtension, startCodeServer, type CodeServer, QUIET_SETTINGS } from './extension/code-server';
+import { repoRoot } from './support/repo';
+import { openWorkbench, type CodeServer, type Workbench } from './extension/code-server';
 import { answerInput, explorerItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
 const artifacts = path.join(repoRoot(), '.berth-test', 'artifacts');
 let fx: EngineFixture | undefined;
 let gw: GatewayProcess | undefined;
 let cs: CodeServer | undefined;
-let browser: Browser | undefined;
+let workbench: Workbench | undefined;
 let page: Page;
 let token = '';
 let gwEnv: NodeJS.ProcessEnv = {};
@@ -39,24 +38,13 @@ before(async () => {
   gw = await startGatewayProcess(['--listen', '127.0.0.1:0', '--socket', fx.socket, '--config-dir', configDir]);
   gwEnv = { ...process.env, BERTH_HOST: gw.url, BERTH_TOKEN: token, BERTH_TLS_FINGERPRINT: gw.fingerprint ?? '' };
   delete gwEnv['BERTH_SOCKET'];
-  const vsix = await packExtension(fx.dir);
-  cs = await startCodeServer({
-    vsix,
-    settings: {
-      'berth.executable': berthCli(),
-      // No local engine: everything must go to the remote host.
-      'berth.socket': path.join(fx.dir, 'no-local-engine.sock'),
-      ...QUIET_SETTINGS,
-    },
-  });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(30_000);
+  // No local engine: everything must go to the remote host.
+  workbench = await openWorkbench(fx.dir, { 'berth.socket': path.join(fx.dir, 'no-local-engine.sock') });
+  ({ cs, page } = workbench);
 });
 
 after(async () => {
-  await browser?.close();
-  await cs?.dispose();
+  await workbench?.dispose();
   await gw?.stop();
   await fx?.dispose();
 });

@@ -13,7 +13,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runChecked } from '../../src/common/process/spawn';
-import { repoRoot } from '../support/repo';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
+import { berthCli, repoRoot } from '../support/repo';
 
 export interface CodeServer {
   readonly url: string;
@@ -122,4 +124,34 @@ export async function startCodeServer(options: { vsix: string; settings: Record<
     throw err;
   }
   return { url, dir, userDataDir, output: () => out, dispose };
+}
+
+export interface Workbench {
+  readonly cs: CodeServer;
+  readonly page: Page;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The extension packed and installed in code-server with these settings
+ * (Berth's CLI as `berth.executable`, QUIET_SETTINGS), and a headless
+ * chromium page (1400x900) to drive it.
+ */
+export async function openWorkbench(outDir: string, settings: Record<string, unknown>): Promise<Workbench> {
+  const vsix = await packExtension(outDir);
+  const cs = await startCodeServer({ vsix, settings: { 'berth.executable': berthCli(), ...settings, ...QUIET_SETTINGS } });
+  const browser = await launchChromium().catch(async (err: unknown) => {
+    await cs.dispose();
+    throw err;
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  return {
+    cs,
+    page,
+    dispose: async () => {
+      await browser.close();
+      await cs.dispose();
+    },
+  };
 }
