@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactPullRequest, ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from './types/artifacts';
 import type { BuildMessage } from './types/build';
-import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
+import type { ContainerCreateRequest, ContainerFileEntry, ContainerFileWrite, ContainerRecord, EngineEvent, ExecRequest } from './types/containers';
 import type { ImageRecord, PullProgress } from './types/images';
 import type { NetworkCreateRequest, NetworkRecord } from './types/networks';
 import type { VolumeCreateRequest, VolumePruneFilters, VolumePruneResult, VolumeRecord } from './types/volumes';
@@ -113,6 +113,10 @@ export interface Operations {
   containerExec: { params: { id: string }; query: object; body: ExecRequest; response: ExecMessage };
   events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
   /** A WebSocket (binary messages) to a new agent in the container: SSH inside. */
+  /** A running container's directory (its entries) or file, read from the host without an exec; links resolved inside the container. */
+  containerFilesRead: { params: { id: string }; query: { path: string }; body: undefined; response: { entries: readonly ContainerFileEntry[] } };
+  /** Directories and small files written into a running container as root, without an exec. */
+  containerFilesWrite: { params: { id: string }; query: object; body: { entries: readonly ContainerFileWrite[] }; response: { ok: true } };
   containerAgent: { params: { id: string }; query: object; body: undefined; response: never };
   containerAgentCredentials: { params: { id: string }; query: object; body: undefined; response: AgentCredentials };
   volumeCreate: { params: object; query: object; body: VolumeCreateRequest | undefined; response: VolumeRecord };
@@ -159,6 +163,8 @@ export const ROUTES: { readonly [K in OperationName]: RouteDef } = {
   containerStats: { method: 'GET', path: '/v1/containers/{id}/stats', response: 'json' },
   containerExec: { method: 'POST', path: '/v1/containers/{id}/exec', response: 'ndjson' },
   events: { method: 'GET', path: '/v1/events', response: 'ndjson' },
+  containerFilesRead: { method: 'GET', path: '/v1/containers/{id}/files', response: 'json' },
+  containerFilesWrite: { method: 'PUT', path: '/v1/containers/{id}/files', response: 'json' },
   containerAgent: { method: 'GET', path: '/v1/containers/{id}/agent', response: 'upgrade' },
   containerAgentCredentials: { method: 'POST', path: '/v1/containers/{id}/agent/credentials', response: 'json' },
   volumeCreate: { method: 'POST', path: '/v1/volumes', response: 'json' },

@@ -10,6 +10,7 @@ import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { MergedDevContainerConfig } from '../config/image-metadata';
 import type { LifecycleCommand } from '../config/types';
+import type { ContainerFileWrite } from '../api/types/containers';
 
 export type HookName = 'onCreateCommand' | 'updateContentCommand' | 'postCreateCommand' | 'postStartCommand' | 'postAttachCommand';
 
@@ -83,30 +84,48 @@ const HOOK_NAMES = Object.keys(PLURAL) as HookName[];
 /** The markers in the container: which hooks ran (and their stamps). */
 export type Markers = ReadonlyMap<HookName, string>;
 
-/**
- * Makes the marker directory (as root, mode 1777: every user may cache its
- * probed environment there) and reads every hook's marker, in one exec.
- */
-export async function readMarkers(ctx: ExecContext): Promise<Markers> {
-  const script = [
-    `mkdir -p ${MARKER_DIR} && chmod 1777 ${MARKER_DIR} || exit 1`,
-    `for h in ${HOOK_NAMES.join(' ')}; do [ -f ${MARKER_DIR}/$h ] && printf '%s=%s\\n' "$h" "$(cat ${MARKER_DIR}/$h)"; done; exit 0`,
-  ].join('\n');
-  const r = await execIn(ctx, ['/bin/sh', '-c', script], { user: 'root', quiet: true, env: [] });
-  if (r.exitCode !== 0) throw new BerthError('failed_precondition', `cannot make ${MARKER_DIR} in the container: ${r.output.trim()}`);
+/** The files in the marker directory (name -> content), read by the engine in one call; none when it does not exist yet. */
+export async function readMarkerFiles(ctx: Pick<ExecContext, 'api' | 'containerId' | 'signal'>): Promise<ReadonlyMap<string, string>> {
+  const files = new Map<string, string>();
+  try {
+    const r = await ctx.api.call('containerFilesRead', { params: { id: ctx.containerId }, query: { path: MARKER_DIR }, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    for (const e of r.entries) if (e.kind === 'file' && e.content !== undefined) files.set(e.name, Buffer.from(e.content, 'base64').toString('utf8'));
+  } catch (err) {
+    if (!(BerthError.is(err) && err.code === 'not_found')) throw err;
+  }
+  return files;
+}
+
+/** Which hooks ran (and their stamps), from the marker directory's files. */
+export function markersOf(files: ReadonlyMap<string, string>): Markers {
   const markers = new Map<HookName, string>();
-  for (const line of r.output.split('\n')) {
-    const eq = line.indexOf('=');
-    const hook = line.slice(0, eq) as HookName;
-    if (eq > 0 && HOOK_NAMES.includes(hook)) markers.set(hook, line.slice(eq + 1));
+  for (const hook of HOOK_NAMES) {
+    const stamp = files.get(hook);
+    if (stamp !== undefined) markers.set(hook, stamp);
   }
   return markers;
 }
 
+/** The marker directory (root's, mode 1777: scripts run as the remote user record things there too), made if missing. */
+export function markerDirectory(): ContainerFileWrite {
+  return { path: MARKER_DIR, kind: 'directory', mode: 0o1777 };
+}
+
+/** Writes a file into the marker directory (made if missing) through the engine, as root. */
+export async function writeMarkerFile(ctx: Pick<ExecContext, 'api' | 'containerId' | 'signal'>, name: string, content: string, mode = 0o644): Promise<void> {
+  await ctx.api.call('containerFilesWrite', {
+    params: { id: ctx.containerId },
+    body: { entries: [markerDirectory(), { path: `${MARKER_DIR}/${name}`, kind: 'file', content: Buffer.from(content, 'utf8').toString('base64'), mode }] },
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+}
+
 async function setMarker(ctx: ExecContext, hook: HookName, stamp: string): Promise<void> {
-  // The directory may not exist yet (a fresh container's markers are not read, which would make it).
-  const r = await execIn(ctx, ['/bin/sh', '-c', `mkdir -p ${MARKER_DIR} && chmod 1777 ${MARKER_DIR} && printf %s "$1" > ${MARKER_DIR}/${hook}`, '-', stamp], { user: 'root', quiet: true, env: [] });
-  if (r.exitCode !== 0) throw new BerthError('internal', `cannot record that ${hook} ran: ${r.output}`);
+  try {
+    await writeMarkerFile(ctx, hook, stamp);
+  } catch (err) {
+    throw new BerthError('failed_precondition', `cannot record that ${hook} ran: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export interface HookOptions {
@@ -130,7 +149,7 @@ export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig
   const commands = (merged[PLURAL[hook]] as readonly LifecycleCommand[] | undefined) ?? [];
   if (commands.length === 0) return 'skipped';
   const marker = options.marker;
-  if (marker !== undefined && !options.again && (options.markers ?? (await readMarkers(ctx))).get(hook) === marker) return 'skipped';
+  if (marker !== undefined && !options.again && (options.markers ?? markersOf(await readMarkerFiles(ctx))).get(hook) === marker) return 'skipped';
   for (const c of commands) await runOne(ctx, hook, c);
   if (marker !== undefined) {
     const write = setMarker(ctx, hook, marker);

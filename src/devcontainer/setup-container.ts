@@ -12,8 +12,8 @@ import type { MergedDevContainerConfig } from '../config/image-metadata';
 import { envListToObject, substituteContainerEnv } from '../config/substitute';
 import type { UserEnvProbe } from '../config/types';
 import { installDotfiles, type DotfilesOptions } from './dotfiles';
-import { readMarkers, runHook, type ExecContext, type HookName } from './lifecycle';
-import { probeUserEnv } from './user-env';
+import { markerDirectory, markersOf, readMarkerFiles, runHook, type ExecContext, type HookName } from './lifecycle';
+import { probeUserEnv, type ProbeOptions } from './user-env';
 
 export interface SetupOptions {
   readonly api: ApiClient;
@@ -63,10 +63,11 @@ export async function remoteEnvironment(
   record: ContainerRecord,
   merged: MergedDevContainerConfig,
   extra: readonly string[] = [],
+  probeOptions: ProbeOptions = {},
 ): Promise<string[]> {
   const containerEnv = envListToObject([...(record.request.env ?? [])]);
   const remoteEnv = substituteContainerEnv({ ...merged.remoteEnv, ...envListToObject([...extra]) }, containerEnv);
-  const probed = await probeUserEnv({ ...base, env: [] }, (merged['userEnvProbe'] as UserEnvProbe | undefined) ?? 'loginInteractiveShell');
+  const probed = await probeUserEnv({ ...base, env: [] }, (merged['userEnvProbe'] as UserEnvProbe | undefined) ?? 'loginInteractiveShell', probeOptions);
   const env: Record<string, string> = { ...probed };
   for (const [k, v] of Object.entries(remoteEnv)) {
     if (typeof v === 'string') env[k] = v;
@@ -78,20 +79,24 @@ export async function remoteEnvironment(
 export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
   const remoteUser = remoteUserOf(o.merged, o.imageUser);
   const base = { api: o.api, containerId: o.record.id, user: remoteUser, workingDir: o.remoteWorkspaceFolder, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) };
-  // Markers and the user's environment at once (in a new container the probe's result is cached from the next run on).
-  // Reading the markers also makes their directory, which dotfiles need before any marker is written.
-  const noMarkers = new Map<HookName, string>();
-  const markersRead = o.fresh && !o.dotfiles ? Promise.resolve(noMarkers) : readMarkers({ ...base, env: [] }).then((m) => (o.fresh ? noMarkers : m));
-  const [markers, env] = await Promise.all([markersRead, remoteEnvironment(base, o.record, o.merged, o.remoteEnv)]);
+  // Markers and the cached user environment in one read by the engine; a container this run made has none of its own.
+  const files = o.fresh ? new Map<string, string>() : await readMarkerFiles(base);
+  // The dotfiles script records itself in the marker directory as the remote user.
+  if (o.dotfiles) await o.api.call('containerFilesWrite', { params: { id: o.record.id }, body: { entries: [markerDirectory()] }, ...(o.signal ? { signal: o.signal } : {}) });
+  const markers = markersOf(files);
+  const pending: Promise<void>[] = [];
+  const env = await remoteEnvironment(base, o.record, o.merged, o.remoteEnv, { files, pending });
   const ctx: ExecContext = { ...base, env };
   const hooks: Record<string, 'ran' | 'skipped'> = {};
-  if (o.skipPostCreate) return { remoteUser, env, hooks };
+  if (o.skipPostCreate) {
+    await Promise.all(pending);
+    return { remoteUser, env, hooks };
+  }
   const waitFor: HookName = o.prebuild
     ? 'updateContentCommand'
     : typeof o.merged['waitFor'] === 'string' && HOOKS.includes(o.merged['waitFor'] as HookName)
       ? (o.merged['waitFor'] as HookName)
       : 'updateContentCommand';
-  const pending: Promise<void>[] = [];
   try {
     for (const hook of HOOKS) {
       // Create-time hooks once per container; postStart once per start (its marker holds the start time); postAttach each time.

@@ -35,6 +35,8 @@ const CONTAINER_OPS: ReadonlySet<OperationName> = new Set([
   'containerExec',
   'containerStats',
   'containerAgentCredentials',
+  'containerFilesRead',
+  'containerFilesWrite',
 ]);
 
 const TABLE = (Object.keys(ROUTES) as OperationName[]).map((op) => ({ op, route: ROUTES[op] }));

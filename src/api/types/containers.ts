@@ -182,6 +182,25 @@ export interface ExecRequest {
   readonly privileged?: boolean;
 }
 
+/** A file or directory read from a running container (containerFilesRead). */
+export interface ContainerFileEntry {
+  readonly name: string;
+  /** 'other': a device node, FIFO or socket (listed, never opened). */
+  readonly kind: 'file' | 'directory' | 'symlink' | 'other';
+  readonly size: number;
+  readonly mode: number;
+  /** A regular file's content (base64), when it is at most MAX_FILE_CONTENT bytes. */
+  readonly content?: string;
+}
+
+/** The most bytes of one file containerFilesRead returns. */
+export const MAX_FILE_CONTENT = 1024 * 1024;
+
+/** What containerFilesWrite makes, in order, owned by root: a directory (and those above it), or a regular file in an existing directory. */
+export type ContainerFileWrite =
+  | { readonly path: string; readonly kind: 'directory'; readonly mode?: number }
+  | { readonly path: string; readonly kind: 'file'; readonly content: string; readonly mode?: number };
+
 export interface ListFilters {
   readonly all?: boolean;
   /** "key" or "key=value" */

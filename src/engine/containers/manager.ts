@@ -5,12 +5,13 @@
  * reconcile() at startup picks them up again.
  */
 import type { LogLine } from '../../api/routes';
-import type { ContainerCreateRequest, ContainerRecord, ExecRequest, ListFilters } from '../../api/types/containers';
+import type { ContainerCreateRequest, ContainerFileEntry, ContainerFileWrite, ContainerRecord, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { ContainerService } from '../server/services';
 import type { AttachClient } from '../shim/attach-client';
 import type { ExitStatus } from '../shim/protocol';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../common/errors';
+import { readContainerFiles, writeContainerFiles } from './files';
 import { archiveFromContainer, extractToContainer, statInContainer, type PathStat } from './archive';
 import { directorySize } from '../disk-usage';
 import { containerPaths, eventAttributes, isActive, snapshotKey, type ContainerManagerOptions, type ManagerContext } from './context';
@@ -197,6 +198,15 @@ export class ContainerManager implements ContainerService {
     const record = this.ctx.store.find(idOrName);
     if (record.request.readonlyRootfs) throw new BerthError('failed_precondition', `container ${record.name} has a read-only root filesystem`);
     return extractToContainer(await this.hostPaths(record, options), containerPath, tar, options);
+  }
+
+  async readFiles(idOrName: string, containerPath: string): Promise<readonly ContainerFileEntry[]> {
+    return Promise.resolve(readContainerFiles(this.ctx.store.find(idOrName), containerPath));
+  }
+
+  async writeFiles(idOrName: string, entries: readonly ContainerFileWrite[]): Promise<void> {
+    writeContainerFiles(this.ctx.store.find(idOrName), entries);
+    return Promise.resolve();
   }
 
   list(filters: ListFilters = {}): Promise<readonly ContainerRecord[]> {

@@ -110,6 +110,11 @@ export function containerHandlers(containers: ContainerService, events: EventSou
       return { read: s.read, cpuNs: s.cpu.total, systemCpuNs: s.cpu.system, onlineCpus: s.cpu.onlineCpus, memoryBytes: s.memory.usage, memoryLimitBytes: s.memory.limit, pids: s.pids.current };
     },
     containerExec: ({ params, body, signal }) => execMessages(containers, params.id, body, signal),
+    containerFilesRead: async ({ params, query }) => ({ entries: await containers.readFiles(params.id, query.path) }),
+    containerFilesWrite: async ({ params, body }) => {
+      await containers.writeFiles(params.id, body?.entries);
+      return { ok: true };
+    },
     containerRemove: async ({ params, query }) => {
       await containers.remove(params.id, { force: truthy(query.force), volumes: truthy(query.volumes) });
       return { ok: true };

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { LogLine } from '../../api/routes';
 import type { ArtifactPullResult, ArtifactPushRequest, ArtifactPushResult } from '../../api/types/artifacts';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
-import type { ContainerCreateRequest, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
+import type { ContainerCreateRequest, ContainerFileEntry, ContainerFileWrite, ContainerRecord, EngineEvent, ExecRequest, ListFilters } from '../../api/types/containers';
 import type { PathStat } from '../containers/archive';
 import type { ExecOptions, ExecSession } from '../containers/exec';
 import type { ContainerStats } from '../containers/stats';
@@ -44,6 +44,10 @@ export interface ContainerService {
   archive(id: string, containerPath: string, options?: { signal?: AbortSignal }): Promise<{ stat: PathStat; tar: Readable }>;
   /** and a tar stream extracted into it (a directory); owners from the archive with `copyOwners`, else root. */
   extractArchive(id: string, containerPath: string, tar: Readable, options?: { copyOwners?: boolean; signal?: AbortSignal }): Promise<void>;
+  /** A running container's directory entries or file (small files' content included), read without an exec. */
+  readFiles(id: string, containerPath: string): Promise<readonly ContainerFileEntry[]>;
+  /** Directories and files written into a running container as root, in order, without an exec. */
+  writeFiles(id: string, entries: readonly ContainerFileWrite[]): Promise<void>;
   connect(id: string, network: string, options?: { aliases?: readonly string[]; signal?: AbortSignal }): Promise<void>;
   disconnect(id: string, network: string): Promise<void>;
 }
