@@ -8,8 +8,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../src/api/client';
@@ -17,14 +15,14 @@ import { runChecked } from '../src/common/process/spawn';
 import { singleJson } from './support/cli';
 import { containerOutput } from './support/container-output';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import { startFileServer, type FileServer } from './support/file-server';
 
 let engine: EngineFixture;
 let client: ApiClient;
-let server: http.Server;
+let server: FileServer;
 let base = '';
-/** Path -> body served, with its Last-Modified. */
-const files = new Map<string, { body: Buffer; modified: Date }>();
-const requests: string[] = [];
+let files: FileServer['files'];
+let requests: string[];
 
 async function build(dockerfile: string, tag: string): Promise<{ code: number | null; result: Record<string, unknown>; stderr: string }> {
   const ctx = await mkdtemp(path.join(engine.dir, 'ctx-'));
@@ -40,22 +38,12 @@ function sh(image: string, script: string): Promise<string> {
 before(async () => {
   engine = await startEngineFixture('berth-add-url-', { pull: true });
   client = new ApiClient({ socketPath: engine.socket });
-  server = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const f = files.get(req.url ?? '');
-    if (!f) {
-      res.writeHead(404).end('no such file');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'last-modified': f.modified.toUTCString() });
-    res.end(f.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startFileServer();
+  ({ base, files, requests } = server);
 });
 
 after(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await engine?.dispose();
 });
 

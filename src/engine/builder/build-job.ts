@@ -4,24 +4,24 @@
  * build args in scope and the content it reads) or executed. Failures name
  * the Dockerfile line and instruction.
  */
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildOptions, BuildProgress, BuildResult } from '../../api/types/build';
 import type { ImageRecord } from '../../api/types/images';
 import type { Platform } from '../../api/types/oci';
-import { BerthError, notYet, toBerthError } from '../../common/errors';
+import { BerthError, toBerthError } from '../../common/errors';
 import type { BuilderDeps } from './builder';
 import { type BuildCache, cacheKey, type LayerCheck } from './build-cache';
 import { type BuildState, fromImage, runtimeConfig, scratchState, stateId, withConfig, withLayer } from './build-state';
 import { applyConfig, commandOf } from './config-steps';
 import { CacheFromImages } from './cache-from';
-import { contextRoot, hashSources, matchSources, plainRoot, type Source, type SourceRoot } from './context';
-import { copySources, mkdirIn } from './copy-files';
+import { contextRoot, hashSources, plainRoot, type Source, type SourceRoot } from './context';
+import { checkSeveralSources, copySources, mkdirIn } from './copy-files';
 import { type CopyPlan, ownerIn, withInlineFiles } from './copy-plan';
 import { onBuildTriggers, withoutOnBuild } from './onbuild';
 import type { Dockerfile, Instruction, Stage } from './dockerfile';
 import { RunFailed, runStep } from './step-run';
-import { downloadAll, isUrl } from './remote-source';
+import { isUrl } from './remote-source';
+import { downloadSources, sourcesInOrder, withDownloads } from './add-downloads';
 import { configCreatedBy, contentComment, copyCreatedBy, runCreatedBy, stepOutcomes, workdirCreatedBy } from './step-outcome';
 import { shellExpand, shellWords } from './shell-words';
 import type { WorkRoots } from './work-root';
@@ -320,25 +320,18 @@ export class BuildJob {
     const workdir = runtimeConfig(state).WorkingDir || '/';
     const dest = rawDest.startsWith('/') ? rawDest : `${workdir.replace(/\/$/, '')}/${rawDest}`;
     const checksum = ins.flags.get('checksum');
-    if (patterns.some(isUrl)) {
-      if (ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
-      if (!patterns.every(isUrl)) throw notYet('ADD of URLs together with other sources', 6);
-      const signal = this.run.signal;
-      const downloads = await downloadAll(this.deps.root, patterns, {
+    const urls = patterns.filter(isUrl);
+    if (urls.length > 0 && ins.keyword === 'COPY') throw new BerthError('invalid_argument', 'COPY cannot copy from a URL (use ADD)');
+    const signal = this.run.signal;
+    if (urls.length > 0 && urls.length === patterns.length) {
+      const downloads = await downloadSources(this.deps.root, urls, {
         ...(checksum !== undefined ? { checksum } : {}),
         ...(rawDest.endsWith('/') ? {} : { fallbackName: path.posix.basename(dest) }),
         ...(signal ? { signal } : {}),
       });
-      try {
-        const sources = await Promise.all(downloads.files.map(async (f): Promise<Source> => ({ rel: f.name, abs: path.join(downloads.dir, f.name), stat: await lstat(path.join(downloads.dir, f.name)) })));
-        const content = JSON.stringify(downloads.files.map((f) => [f.name, f.digest, f.mtime?.toISOString() ?? '']));
-        return { from: { kind: 'context', root: plainRoot(downloads.dir) }, sources, patterns, dest, content, extract: false, release: downloads.release };
-      } catch (err) {
-        await downloads.release();
-        throw err;
-      }
+      return { from: { kind: 'context', root: plainRoot(downloads.dir) }, sources: downloads.sources, patterns, dest, content: downloads.content, extract: false, release: downloads.release };
     }
-    if (checksum !== undefined) throw new BerthError('invalid_argument', '--checksum is only supported for URL sources');
+    if (checksum !== undefined) throw new BerthError('invalid_argument', urls.length > 0 ? '--checksum needs a single URL source (not URLs together with other sources)' : '--checksum is only supported for URL sources');
     const docs = patterns.map((p) => /^<<-?(.+)$/.exec(p)?.[1]);
     if (ins.heredocs && docs.some((d) => d !== undefined)) {
       if (docs.some((d) => d === undefined)) throw new BerthError('invalid_argument', `${ins.keyword} cannot mix here-documents and other sources`);
@@ -349,14 +342,27 @@ export class BuildJob {
       });
       return { from: { kind: 'inline', files }, sources: [], patterns: files.map((f) => f.name), dest, content: JSON.stringify(files) };
     }
+    if (urls.length === 0) return this.localPlan(ins, vars, patterns, dest);
+    checkSeveralSources(patterns.length, dest);
+    const downloads = await downloadSources(this.deps.root, urls, signal ? { signal } : {});
+    try {
+      return withDownloads(await this.localPlan(ins, vars, patterns, dest, downloads.sources), downloads);
+    } catch (err) {
+      await downloads.release();
+      throw err;
+    }
+  }
+
+  /** A COPY or ADD from the context or --from (an ADD's downloads placed among the matches). */
+  private async localPlan(ins: Instruction, vars: Map<string, string>, patterns: readonly string[], dest: string, downloads?: readonly Source[]): Promise<CopyPlan> {
     const from = ins.flags.get('from');
     if (from === undefined) {
       const root = await contextRoot(this.context.dir);
-      const sources = await this.sources(root, patterns);
+      const sources = await sourcesInOrder(root, patterns, downloads);
       const memo = this.context.digest ? `${this.context.digest}\0${JSON.stringify(patterns)}` : undefined;
       let content = memo ? this.parts.sourceHashes.get(memo) : undefined;
       if (content === undefined) {
-        content = await hashSources(root, sources);
+        content = await hashSources(root, sources.filter((s) => !s.remote));
         if (memo) this.parts.sourceHashes.set(memo, content);
       }
       return { from: { kind: 'context', root }, sources, patterns, dest, content };
@@ -370,16 +376,6 @@ export class BuildJob {
       source = built;
     } else source = fromImage(await this.image(expanded));
     return { from: { kind: 'state', state: source }, sources: [], patterns, dest, content: `${stateId(source)}\0${patterns.join('\0')}` };
-  }
-
-  private async sources(root: SourceRoot, patterns: readonly string[]): Promise<Source[]> {
-    const out: Source[] = [];
-    for (const p of patterns) {
-      const found = await matchSources(root, p);
-      if (found.length === 0) throw new BerthError('not_found', `file not found in build context or excluded by .dockerignore: ${p}`);
-      out.push(...found);
-    }
-    return out;
   }
 
   private async copyStep(ins: Instruction, state: BuildState, plan: CopyPlan): Promise<BuildState> {
@@ -402,7 +398,7 @@ export class BuildJob {
             from.state,
             async (dir) => {
               const root = plainRoot(dir);
-              const sources = await this.sources(root, plan.patterns);
+              const sources = await sourcesInOrder(root, plan.patterns, plan.downloads);
               return this.parts.work.change(state, (rootfs) => fill(rootfs, root, sources), signal);
             },
             signal,

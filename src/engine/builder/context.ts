@@ -22,6 +22,8 @@ export interface Source {
   readonly rel: string;
   readonly abs: string;
   readonly stat: Stats;
+  /** An ADD download: never extracted, whatever ADD does with local archives. */
+  readonly remote?: boolean;
 }
 
 /** The context directory with its .dockerignore (the Dockerfile and .dockerignore themselves stay visible). */

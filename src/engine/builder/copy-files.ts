@@ -14,7 +14,7 @@ import type { Source, SourceRoot } from './context';
 export interface CopyOptions {
   readonly owner?: { readonly uid: number; readonly gid: number };
   readonly mode?: number;
-  /** ADD: local tar archives are extracted into the destination. */
+  /** ADD: local tar archives (not downloads) are extracted into the destination. */
   readonly extract?: boolean;
   readonly signal?: AbortSignal;
 }
@@ -93,6 +93,13 @@ class Copier {
   }
 }
 
+const endsAsDir = (dest: string): boolean => dest.endsWith('/') || dest.endsWith('/.');
+
+/** Several sources need a destination written as a directory, with a trailing "/" (Docker's rule). */
+export function checkSeveralSources(count: number, dest: string): void {
+  if (count > 1 && !endsAsDir(dest)) throw new BerthError('invalid_argument', 'when copying several sources, the destination must be a directory and end with a /');
+}
+
 /**
  * Copies `sources` to `dest` (an absolute path in the container) in `rootfs`.
  * A destination ending in "/" (or an existing directory) receives the
@@ -100,8 +107,8 @@ class Copier {
  */
 export async function copySources(rootfs: string, root: SourceRoot, sources: readonly Source[], dest: string, options: CopyOptions): Promise<void> {
   const copier = new Copier(root, options);
-  const wantsDir = dest.endsWith('/') || dest.endsWith('/.');
-  if (sources.length > 1 && !wantsDir) throw new BerthError('invalid_argument', 'when copying several sources, the destination must be a directory and end with a /');
+  const wantsDir = endsAsDir(dest);
+  checkSeveralSources(sources.length, dest);
   for (const s of sources) {
     const destHost = await resolveInRoot(rootfs, dest);
     const destIsDir = wantsDir || (await lstat(destHost).catch(() => undefined))?.isDirectory() === true;
@@ -113,7 +120,7 @@ export async function copySources(rootfs: string, root: SourceRoot, sources: rea
       }
       continue;
     }
-    if (options.extract && s.stat.isFile() && (await isArchive(s.abs))) {
+    if (options.extract && !s.remote && s.stat.isFile() && (await isArchive(s.abs))) {
       const dir = await mkdirIn(rootfs, dest, options.owner);
       await runChecked(['tar', '-x', '--same-owner', '-p', '-f', s.abs, '-C', dir], options.signal ? { signal: options.signal } : {});
       continue;

@@ -30,6 +30,8 @@ export interface CopyPlan {
   readonly content: string;
   /** ADD extracts local archives unless this says otherwise (downloads). */
   readonly extract?: boolean;
+  /** ADD's downloads, in the order of its URL patterns (a plan that reads a stage places them among that stage's matches). */
+  readonly downloads?: readonly Source[];
   /** Removes what the plan made (downloads). */
   readonly release?: () => Promise<void>;
 }
