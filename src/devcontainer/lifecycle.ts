@@ -139,22 +139,44 @@ export interface HookOptions {
   readonly pending?: Promise<void>[];
 }
 
+/** A hook that is to run: its commands (the images' and features' first, the config's last) and the marker to record after. */
+export interface PlannedHook {
+  readonly hook: HookName;
+  readonly commands: readonly LifecycleCommand[];
+  readonly marker?: string;
+}
+
 /**
- * Runs a hook's commands (the images' and features' first, the config's
- * last). With `marker`, the hook runs only if its marker in the container
- * does not hold that stamp yet (unless `again`), and records it after:
+ * Whether and what a hook runs. With `marker`, the hook runs only if its
+ * marker in the container does not hold that stamp yet (unless `again`):
  * '' for once per container, the container's start time for once per start.
  */
-export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: HookOptions = {}): Promise<'ran' | 'skipped'> {
+export async function planHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: HookOptions = {}): Promise<PlannedHook | undefined> {
   const commands = (merged[PLURAL[hook]] as readonly LifecycleCommand[] | undefined) ?? [];
-  if (commands.length === 0) return 'skipped';
+  if (commands.length === 0) return undefined;
   const marker = options.marker;
-  if (marker !== undefined && !options.again && (options.markers ?? markersOf(await readMarkerFiles(ctx))).get(hook) === marker) return 'skipped';
-  for (const c of commands) await runOne(ctx, hook, c);
-  if (marker !== undefined) {
-    const write = setMarker(ctx, hook, marker);
-    if (options.pending) options.pending.push(write);
-    else await write;
-  }
+  if (marker !== undefined && !options.again && (options.markers ?? markersOf(await readMarkerFiles(ctx))).get(hook) === marker) return undefined;
+  return { hook, commands, ...(marker !== undefined ? { marker } : {}) };
+}
+
+/** Records that a planned hook ran (if it keeps a marker), into `pending` when given. */
+export async function recordHook(ctx: ExecContext, planned: PlannedHook, pending?: Promise<void>[]): Promise<void> {
+  if (planned.marker === undefined) return;
+  const write = setMarker(ctx, planned.hook, planned.marker);
+  if (pending) pending.push(write);
+  else await write;
+}
+
+/** Runs a planned hook's commands one exec each (an object's entries in parallel), then records it. */
+export async function runPlanned(ctx: ExecContext, planned: PlannedHook, pending?: Promise<void>[]): Promise<void> {
+  for (const c of planned.commands) await runOne(ctx, planned.hook, c);
+  await recordHook(ctx, planned, pending);
+}
+
+/** Runs a hook's commands if its marker says so (planHook), and records it after. */
+export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: HookOptions = {}): Promise<'ran' | 'skipped'> {
+  const planned = await planHook(ctx, merged, hook, options);
+  if (!planned) return 'skipped';
+  await runPlanned(ctx, planned, options.pending);
   return 'ran';
 }

@@ -12,7 +12,8 @@ import type { MergedDevContainerConfig } from '../config/image-metadata';
 import { envListToObject, substituteContainerEnv } from '../config/substitute';
 import type { UserEnvProbe } from '../config/types';
 import { installDotfiles, type DotfilesOptions } from './dotfiles';
-import { markerDirectory, markersOf, readMarkerFiles, runHook, type ExecContext, type HookName } from './lifecycle';
+import { batchable, runBatch } from './hook-batch';
+import { markerDirectory, markersOf, planHook, readMarkerFiles, runPlanned, type ExecContext, type HookName, type PlannedHook } from './lifecycle';
 import { probeUserEnv, type ProbeOptions } from './user-env';
 
 export interface SetupOptions {
@@ -97,16 +98,33 @@ export async function setUpContainer(o: SetupOptions): Promise<SetupResult> {
     : typeof o.merged['waitFor'] === 'string' && HOOKS.includes(o.merged['waitFor'] as HookName)
       ? (o.merged['waitFor'] as HookName)
       : 'updateContentCommand';
+  // Hooks of string commands in a row share one exec (hook-batch); the rest run one exec per command.
+  const batch: PlannedHook[] = [];
+  const flush = async (): Promise<void> => {
+    const run = batch.splice(0);
+    if (run.length === 1 && run[0]?.commands.length === 1) await runPlanned(ctx, run[0], pending);
+    else if (run.length > 0) await runBatch(ctx, run, pending);
+  };
   try {
     for (const hook of HOOKS) {
       // Create-time hooks once per container; postStart once per start (its marker holds the start time); postAttach each time.
       const marker = ONCE.has(hook) ? '' : hook === 'postStartCommand' ? o.record.state.startedAt || 'started' : undefined;
       if (!(hook === 'postAttachCommand' && o.skipPostAttach)) {
-        hooks[hook] = await runHook(ctx, o.merged, hook, { ...(marker !== undefined ? { marker } : {}), again: o.prebuild === true && hook === 'updateContentCommand', markers, pending });
+        const planned = await planHook(ctx, o.merged, hook, { ...(marker !== undefined ? { marker } : {}), again: o.prebuild === true && hook === 'updateContentCommand', markers });
+        hooks[hook] = planned ? 'ran' : 'skipped';
+        if (planned && batchable(planned)) batch.push(planned);
+        else if (planned) {
+          await flush();
+          await runPlanned(ctx, planned, pending);
+        }
       }
-      if (hook === 'postCreateCommand' && o.dotfiles) hooks['dotfiles'] = await installDotfiles(ctx, o.dotfiles);
+      if (hook === 'postCreateCommand' && o.dotfiles) {
+        await flush();
+        hooks['dotfiles'] = await installDotfiles(ctx, o.dotfiles);
+      }
       if ((o.skipNonBlocking || o.prebuild) && hook === waitFor) break;
     }
+    await flush();
   } catch (err) {
     // A failed hook still leaves the markers of those that ran.
     await Promise.allSettled(pending);
