@@ -9,19 +9,17 @@
  * destination without "/" and a missing local source fail clearly.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { ApiClient } from '../src/api/client';
 import { runChecked } from '../src/common/process/spawn';
 import { singleJson } from './support/cli';
 import { containerOutput } from './support/container-output';
+import { dockerSocketOf, runDocker, type DockerRun } from './support/docker-cli';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { startFileServer, type FileServer } from './support/file-server';
 
-const exec = promisify(execFile);
 let engine: EngineFixture;
 let client: ApiClient;
 let server: FileServer;
@@ -52,13 +50,8 @@ function serve(name: string, body: string | Buffer, modified = new Date('2022-01
   return `${server.base}/files/${name}`;
 }
 
-function docker(args: readonly string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(path.dirname(engine.socket), 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
-  return exec('docker', args, { env, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024 }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+/** The docker CLI with the classic builder. */
+const docker = (args: readonly string[], cwd?: string): Promise<DockerRun> => runDocker(dockerSocketOf(engine.socket), args, { env: { DOCKER_BUILDKIT: '0' }, cwd });
 
 before(async () => {
   engine = await startEngineFixture('berth-add-mixed-', { pull: true });

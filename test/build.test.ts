@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -19,10 +18,13 @@ import { ApiClient } from '../src/api/client';
 import { runChecked } from '../src/common/process/spawn';
 import { runBerth, singleJson } from './support/cli';
 import { containerOutput } from './support/container-output';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { dockerEnv, dockerSocketOf, runDocker, type DockerRun } from './support/docker-cli';
+import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import type { Registry } from './support/registry';
+import type { TestImages } from './support/test-images';
 
 const exec = promisify(execFile);
+let fx: EngineFixture;
 let registry: Registry;
 let images: TestImages;
 let dir = '';
@@ -55,34 +57,17 @@ function sh(image: string, script: string, user?: string): Promise<string> {
   return containerOutput(client, image, script, user);
 }
 
-function docker(args: readonly string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
-  return exec('docker', args, { env, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024 }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+/** The docker CLI with the classic builder. */
+const docker = (args: readonly string[], cwd?: string): Promise<DockerRun> => runDocker(dockerSocketOf(socket), args, { env: { DOCKER_BUILDKIT: '0' }, cwd });
 
 before(async () => {
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-build-'));
-  socket = path.join(dir, 'run', 'berth.sock');
+  fx = await startEngineFixture('berth-build-', { pull: true });
+  ({ registry, images, dir, socket } = fx);
   client = new ApiClient({ socketPath: socket });
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  const p = await runBerth(['pull', images.latest, '--socket', socket]);
-  assert.equal(p.code, 0, p.stdout + p.stderr);
 });
 
 after(async () => {
-  if (client) {
-    const all = await client.call('containerList', { query: { all: 'true' } }).catch(() => []);
-    for (const c of all) await client.call('containerRemove', { params: { id: c.id }, query: { force: 'true' } }).catch(() => undefined);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 const EVERY_INSTRUCTION = `ARG BASE
@@ -353,7 +338,7 @@ test("the reference CLI's features build (non-BuildKit path): devcontainer build
     '.devcontainer/hello/install.sh': '#!/bin/sh\nset -e\necho "$GREETING from the feature as $_REMOTE_USER" > /etc/hello.txt\n',
   });
   await runChecked(['chmod', '+x', path.join(ws, '.devcontainer/hello/install.sh')]);
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
+  const env = { ...dockerEnv(dockerSocketOf(socket)), DOCKER_BUILDKIT: '0' };
   const r = await exec(bin, ['build', '--workspace-folder', ws, '--image-name', 'featured:1', '--log-level', 'debug'], { env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }).then(
     (o) => ({ code: 0, stdout: o.stdout, stderr: o.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),

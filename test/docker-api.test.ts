@@ -16,36 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { unframe } from '../src/engine/server/docker/frames';
-import { runBerth } from './support/cli';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { startDockerFixture, type DockerFixture, type DockerRun, type DockerRunOptions } from './support/docker-cli';
+import { startRegistry } from './support/registry';
 
-let registry: Registry;
-let images: TestImages;
-let dir = '';
-let socket = '';
-let dockerSocket = '';
+let fx: DockerFixture;
 /** A long-running container the exec, cp, top and stats tests share. */
 let box = '';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function docker(args: readonly string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${dockerSocket}`, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
+const docker = (args: readonly string[], options: DockerRunOptions = {}): Promise<DockerRun> => fx.docker(args, options);
 
 async function ok(args: readonly string[], options: { input?: string | Buffer } = {}): Promise<string> {
   const r = await docker(args, options);
@@ -54,9 +32,9 @@ async function ok(args: readonly string[], options: { input?: string | Buffer } 
 }
 
 /** A shell command line through `script`, so the docker CLI gets a terminal (of 30x100). */
-function inPty(command: string): Promise<Run> {
+function inPty(command: string): Promise<DockerRun> {
   return new Promise((resolve, reject) => {
-    execFile('script', ['-qec', `stty rows 30 cols 100; ${command}`, '/dev/null'], { env: { ...process.env, DOCKER_HOST: `unix://${dockerSocket}` } }, (err, stdout, stderr) => {
+    execFile('script', ['-qec', `stty rows 30 cols 100; ${command}`, '/dev/null'], { env: fx.env }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(new Error(`script failed: ${err.message}`));
       resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
     });
@@ -67,7 +45,7 @@ function inPty(command: string): Promise<Run> {
 function api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath: dockerSocket, method, path: urlPath, headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {} }, (res) => {
+    const req = http.request({ socketPath: fx.dockerSocket, method, path: urlPath, headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -85,7 +63,7 @@ const json = <T>(r: { body: Buffer }): T => JSON.parse(r.body.toString('utf8')) 
  * its own after the headers, then stdin (half-closed) once the 101 came; returns what followed the 101.
  */
 async function hijacked(urlPath: string, body: unknown, stdin: string): Promise<{ head: string; stream: Buffer }> {
-  const sock = net.connect(dockerSocket);
+  const sock = net.connect(fx.dockerSocket);
   await once(sock, 'connect');
   const text = JSON.stringify(body);
   sock.write(`POST ${urlPath} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n`);
@@ -107,27 +85,14 @@ async function hijacked(urlPath: string, body: unknown, stdin: string): Promise<
 }
 
 before(async () => {
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-dockerapi-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  dockerSocket = path.join(dir, 'run', 'docker.sock');
   // runc: it sizes an exec's pty (process.consoleSize) before the process starts; Debian's crun 1.8
   // does not, so the shim's resize right after can lose to a fast `stty size` on a loaded machine.
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket, '--runtime', 'runc']);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  await ok(['pull', '-q', images.latest]);
-  box = (await ok(['run', '-d', '--name', 'box', '--label', 'suite=docker-api', images.latest, 'sleep', '1000'])).trim();
+  fx = await startDockerFixture('berth-dockerapi-', { engineArgs: ['--runtime', 'runc'] });
+  box = (await ok(['run', '-d', '--name', 'box', '--label', 'suite=docker-api', fx.images.latest, 'sleep', '1000'])).trim();
 });
 
 after(async () => {
-  if (socket) {
-    const all = await docker(['ps', '-aq']);
-    for (const id of all.stdout.split('\n').filter(Boolean)) await docker(['rm', '-f', id]);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 test('docker exec: output and exit codes, -u/-w/-e, stdin with -i, a terminal with -t, a missing command', async () => {
@@ -144,7 +109,7 @@ test('docker exec: output and exit codes, -u/-w/-e, stdin with -i, a terminal wi
   const missing = await docker(['exec', 'box', 'no-such-command']);
   assert.equal(missing.code, 127);
   assert.match(missing.stdout + missing.stderr, /no-such-command/);
-  const stopped = (await ok(['create', images.latest, 'true'])).trim();
+  const stopped = (await ok(['create', fx.images.latest, 'true'])).trim();
   const refused = await docker(['exec', stopped, 'true']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /is not running/);
@@ -245,7 +210,7 @@ test('docker cp: a file and a directory both ways, links kept or followed (-L), 
 });
 
 test('docker top and docker stats --no-stream show the container and its processes', async () => {
-  const exec = spawn('docker', ['exec', 'box', 'sleep', '77'], { env: { ...process.env, DOCKER_HOST: `unix://${dockerSocket}` } });
+  const exec = spawn('docker', ['exec', 'box', 'sleep', '77'], { env: fx.env });
   try {
     await new Promise((r) => setTimeout(r, 500));
     const top = await ok(['top', 'box']);
@@ -267,10 +232,10 @@ test('docker top and docker stats --no-stream show the container and its process
 
 test('docker events: replay with --since/--until and filters', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
-  const id = (await ok(['run', '-d', '--label', 'ev=yes', '--name', 'ev1', images.latest, 'true'])).trim();
+  const id = (await ok(['run', '-d', '--label', 'ev=yes', '--name', 'ev1', fx.images.latest, 'true'])).trim();
   await ok(['wait', id]);
-  await ok(['run', '--rm', images.latest, 'true']);
-  await ok(['tag', images.latest, 'evtag:1']);
+  await ok(['run', '--rm', fx.images.latest, 'true']);
+  await ok(['tag', fx.images.latest, 'evtag:1']);
   const until = Math.ceil(Date.now() / 1000) + 1;
   const fmt = ['--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'];
   const mine = await ok(['events', '--since', String(since), '--until', String(until), '--filter', 'label=ev=yes', ...fmt]);
@@ -288,7 +253,7 @@ test('docker events: replay with --since/--until and filters', async () => {
 
 test('docker system df counts images, containers and volumes', async () => {
   await ok(['volume', 'create', 'dfvol']);
-  await ok(['run', '--rm', '-v', 'dfvol:/v', images.latest, 'sh', '-c', 'head -c 100000 /dev/zero > /v/z']);
+  await ok(['run', '--rm', '-v', 'dfvol:/v', fx.images.latest, 'sh', '-c', 'head -c 100000 /dev/zero > /v/z']);
   const df = (await ok(['system', 'df', '--format', '{{json .}}'])).trim().split('\n').map((l) => JSON.parse(l) as { Type: string; TotalCount: string; Size: string });
   const row = (t: string): { TotalCount: string; Size: string } | undefined => df.find((d) => d.Type === t);
   assert.ok(Number(row('Images')?.TotalCount) >= 1);
@@ -306,7 +271,7 @@ test('docker login checks credentials; push and pull send them (X-Registry-Auth)
     const creds = locked.credentials;
     assert.ok(creds);
     const ref = `${locked.host}/private:v1`;
-    await ok(['tag', images.latest, ref]);
+    await ok(['tag', fx.images.latest, ref]);
     const anonymous = await docker(['push', ref], { env: { DOCKER_CONFIG: config } });
     assert.notEqual(anonymous.code, 0);
     assert.match(anonymous.stdout + anonymous.stderr, /unauthorized|needs credentials/);
@@ -333,8 +298,8 @@ test('docker login checks credentials; push and pull send them (X-Registry-Auth)
 test('docker save | docker load round trip, docker import, docker push to the registry, docker image prune', async () => {
   const work = await mkdtemp(path.join(os.tmpdir(), 'berth-images-'));
   try {
-    const pushed = `${registry.host}/roundtrip:v1`;
-    await ok(['tag', images.latest, pushed]);
+    const pushed = `${fx.registry.host}/roundtrip:v1`;
+    await ok(['tag', fx.images.latest, pushed]);
     const push = await ok(['push', pushed]);
     assert.match(push, /v1: digest: sha256:[0-9a-f]{64}/);
     await ok(['save', '-o', path.join(work, 'save.tar'), pushed]);
@@ -344,7 +309,7 @@ test('docker save | docker load round trip, docker import, docker push to the re
     assert.equal((await ok(['image', 'inspect', '-f', '{{.Id}}', pushed])).trim(), id);
     assert.equal(await ok(['run', '--rm', pushed, 'echo', 'loaded runs']), 'loaded runs\n');
     // An OCI image layout (as skopeo or buildkit write it) loads too; its entries name no repository.
-    const layout = await new Promise<Buffer>((resolve, reject) => execFile('tar', ['-C', images.layout, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 256 * 2 ** 20 }, (e, out) => (e ? reject(new Error(e.message)) : resolve(out))));
+    const layout = await new Promise<Buffer>((resolve, reject) => execFile('tar', ['-C', fx.images.layout, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 256 * 2 ** 20 }, (e, out) => (e ? reject(new Error(e.message)) : resolve(out))));
     const oci = await docker(['load'], { input: layout });
     assert.equal(oci.code, 0, oci.stderr);
     assert.match(oci.stdout, new RegExp(`Loaded image ID: ${id}`));
@@ -376,7 +341,7 @@ test('docker save | docker load round trip, docker import, docker push to the re
     const all = await ok(['image', 'prune', '-a', '-f']);
     assert.match(all, new RegExp(`deleted: ${keeper}`, 'i'));
     assert.equal((await api('GET', `/images/${keeper}/json`)).status, 404);
-    assert.equal((await api('GET', `/images/${encodeURIComponent(images.latest)}/json`)).status, 200, 'an image a container uses is kept');
+    assert.equal((await api('GET', `/images/${encodeURIComponent(fx.images.latest)}/json`)).status, 200, 'an image a container uses is kept');
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -9,20 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBerth } from './support/cli';
 import { composeV1Bin } from './support/compose-v1';
-import { startRegistry, type Registry } from './support/registry';
-import { ensureTestImages, type TestImages } from './support/test-images';
+import { startDockerFixture, type DockerFixture, type DockerRun, type DockerRunOptions } from './support/docker-cli';
 
-let dir = '';
-let socket = '';
-let registry: Registry;
-let images: TestImages;
-let env: NodeJS.ProcessEnv = {};
+let fx: DockerFixture;
 
 interface Health {
   Status: string;
@@ -30,16 +24,7 @@ interface Health {
   Log: { Start: string; End: string; ExitCode: number; Output: string }[];
 }
 
-function docker(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('docker', args, { env: { ...env, ...extraEnv }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const docker = (args: readonly string[], options?: DockerRunOptions): Promise<DockerRun> => fx.docker(args, options);
 
 async function run(args: readonly string[]): Promise<string> {
   const r = await docker(['run', '-d', ...args]);
@@ -71,34 +56,17 @@ async function events(since: number, container: string): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-async function startEngine(): Promise<void> {
-  const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-}
-
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-health-'));
-  socket = path.join(dir, 'run', 'berth.sock');
-  registry = await startRegistry();
-  images = await ensureTestImages(registry);
-  await startEngine();
-  env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}` };
-  assert.equal((await docker(['pull', '-q', images.latest])).code, 0);
+  fx = await startDockerFixture('berth-health-');
 });
 
 after(async () => {
-  if (socket) {
-    const ids = (await docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length) await docker(['rm', '-f', ...ids]);
-    await runBerth(['engine', 'stop', '--socket', socket]);
-  }
-  await registry?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fx?.dispose();
 });
 
 test('a passing check makes the container healthy: docker inspect, docker ps (status and filter), and a health_status event', async () => {
   const since = Math.floor(Date.now() / 1000);
-  await run(['--name', 'good', '--health-cmd', 'echo fine', '--health-interval', '500ms', '--health-retries', '2', images.latest, 'sleep', '1000']);
+  await run(['--name', 'good', '--health-cmd', 'echo fine', '--health-interval', '500ms', '--health-retries', '2', fx.images.latest, 'sleep', '1000']);
   const first = await health('good');
   assert.equal(first?.Status, 'starting', 'starting until the first probe');
   const h = await waitHealth('good', (x) => x.Status === 'healthy');
@@ -127,7 +95,7 @@ test('a passing check makes the container healthy: docker inspect, docker ps (st
 
 test('a failing check turns unhealthy after `retries` consecutive failures, not before', async () => {
   const since = Math.floor(Date.now() / 1000);
-  await run(['--name', 'bad', '--health-cmd', 'echo broken >&2; exit 3', '--health-interval', '500ms', '--health-retries', '3', images.latest, 'sleep', '1000']);
+  await run(['--name', 'bad', '--health-cmd', 'echo broken >&2; exit 3', '--health-interval', '500ms', '--health-retries', '3', fx.images.latest, 'sleep', '1000']);
   const seen: Health[] = [];
   const h = await waitHealth('bad', (x) => x.Status !== 'starting', seen);
   assert.equal(h.Status, 'unhealthy');
@@ -148,7 +116,7 @@ test('a failing check turns unhealthy after `retries` consecutive failures, not 
 
 test('failures inside the start period (probed every start interval) do not count; the first pass makes it healthy', async () => {
   const since = Math.floor(Date.now() / 1000);
-  await run(['--name', 'slow', '--health-cmd', 'test -f /tmp/ready', '--health-interval', '1m', '--health-start-interval', '200ms', '--health-retries', '1', '--health-start-period', '30s', images.latest, 'sh', '-c', 'sleep 2; touch /tmp/ready; sleep 1000']);
+  await run(['--name', 'slow', '--health-cmd', 'test -f /tmp/ready', '--health-interval', '1m', '--health-start-interval', '200ms', '--health-retries', '1', '--health-start-period', '30s', fx.images.latest, 'sh', '-c', 'sleep 2; touch /tmp/ready; sleep 1000']);
   const seen: Health[] = [];
   const h = await waitHealth('slow', (x) => x.Status !== 'starting', seen);
   assert.equal(h.Status, 'healthy', JSON.stringify(h));
@@ -161,7 +129,7 @@ test('failures inside the start period (probed every start interval) do not coun
 });
 
 test('a probe that outlives its timeout is killed and counts as a failure (exit -1)', async () => {
-  await run(['--name', 'stuck', '--health-cmd', 'echo waiting; sleep 30', '--health-timeout', '300ms', '--health-interval', '200ms', '--health-retries', '1', images.latest, 'sleep', '1000']);
+  await run(['--name', 'stuck', '--health-cmd', 'echo waiting; sleep 30', '--health-timeout', '300ms', '--health-interval', '200ms', '--health-retries', '1', fx.images.latest, 'sleep', '1000']);
   const h = await waitHealth('stuck', (x) => x.Status !== 'starting');
   assert.equal(h.Status, 'unhealthy');
   const entry = h.Log[0];
@@ -171,10 +139,10 @@ test('a probe that outlives its timeout is killed and counts as a failure (exit 
 });
 
 test("an image's HEALTHCHECK runs; --no-healthcheck turns it off", async () => {
-  const ctx = path.join(dir, 'hc-image');
+  const ctx = path.join(fx.dir, 'hc-image');
   await mkdir(ctx, { recursive: true });
-  await writeFile(path.join(ctx, 'Dockerfile'), `FROM ${images.latest}\nHEALTHCHECK --interval=200ms --retries=1 CMD ["sh", "-c", "echo from-image"]\n`);
-  const built = await docker(['build', '-q', '-t', 'hc-image', '.'], { DOCKER_BUILDKIT: '0' }, ctx);
+  await writeFile(path.join(ctx, 'Dockerfile'), `FROM ${fx.images.latest}\nHEALTHCHECK --interval=200ms --retries=1 CMD ["sh", "-c", "echo from-image"]\n`);
+  const built = await docker(['build', '-q', '-t', 'hc-image', '.'], { env: { DOCKER_BUILDKIT: '0' }, cwd: ctx });
   assert.equal(built.code, 0, built.stderr);
 
   await run(['--name', 'imagecheck', 'hc-image', 'sleep', '1000']);
@@ -193,7 +161,7 @@ test("an image's HEALTHCHECK runs; --no-healthcheck turns it off", async () => {
 });
 
 test('the monitor stops with the container, and a restart starts it again from "starting"', async () => {
-  await run(['--name', 'stopper', '--health-cmd', 'true', '--health-interval', '1s', images.latest, 'sleep', '1000']);
+  await run(['--name', 'stopper', '--health-cmd', 'true', '--health-interval', '1s', fx.images.latest, 'sleep', '1000']);
   await waitHealth('stopper', (x) => x.Status === 'healthy' && x.Log.length >= 2);
   assert.equal((await docker(['stop', '-t', '1', 'stopper'])).code, 0);
   const stopped = await health('stopper');
@@ -207,12 +175,12 @@ test('the monitor stops with the container, and a restart starts it again from "
 });
 
 test('health survives a berthd restart: the status is kept and the monitor resumes', async () => {
-  await run(['--name', 'durable', '--health-cmd', 'echo alive', '--health-interval', '250ms', images.latest, 'sleep', '1000']);
+  await run(['--name', 'durable', '--health-cmd', 'echo alive', '--health-interval', '250ms', fx.images.latest, 'sleep', '1000']);
   await waitHealth('durable', (x) => x.Status === 'healthy');
-  assert.equal((await runBerth(['engine', 'stop', '--socket', socket])).code, 0);
+  assert.equal((await runBerth(['engine', 'stop', '--socket', fx.socket])).code, 0);
   const down = Date.now();
   await new Promise((r) => setTimeout(r, 500));
-  await startEngine();
+  await fx.startEngine();
   const after = await health('durable');
   assert.equal(after?.Status, 'healthy', 'kept across the restart');
   const resumed = await waitHealth('durable', (x) => x.Log.some((l) => Date.parse(l.Start) > down + 500));
@@ -225,25 +193,25 @@ test('health survives a berthd restart: the status is kept and the monitor resum
 test("docker-compose v1's depends_on: service_healthy waits on berthd's State.Health", { timeout: 120_000 }, async (t) => {
   const compose = await composeV1Bin();
   if (!compose.bin) return t.skip(compose.why ?? 'docker-compose v1 is not available');
-  const project = path.join(dir, 'v1');
+  const project = path.join(fx.dir, 'v1');
   await mkdir(project, { recursive: true });
   await writeFile(
     path.join(project, 'docker-compose.yml'),
     `services:
   db:
-    image: ${images.latest}
+    image: ${fx.images.latest}
     command: sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 1000'
     healthcheck:
       test: test -f /tmp/ready
       interval: 200ms
       retries: 50
   app:
-    image: ${images.latest}
+    image: ${fx.images.latest}
     command: sleep 1000
     depends_on:
       db: { condition: service_healthy }
   broken:
-    image: ${images.latest}
+    image: ${fx.images.latest}
     command: sleep 1000
     profiles: [broken]
     healthcheck:
@@ -251,7 +219,7 @@ test("docker-compose v1's depends_on: service_healthy waits on berthd's State.He
       interval: 200ms
       retries: 2
   waiter:
-    image: ${images.latest}
+    image: ${fx.images.latest}
     command: sleep 1000
     profiles: [broken]
     depends_on:
@@ -260,7 +228,7 @@ test("docker-compose v1's depends_on: service_healthy waits on berthd's State.He
   );
   const v1 = (name: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      const child = spawn(path.join(compose.bin ?? '', 'docker-compose'), ['-p', name, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(path.join(compose.bin ?? '', 'docker-compose'), ['-p', name, ...args], { cwd: project, env: fx.env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -18,6 +18,7 @@ import { ApiClient } from '../src/api/client';
 import { runChecked } from '../src/common/process/spawn';
 import { enginePrefix } from '../src/engine/network/manager';
 import { runBerth, singleJson } from './support/cli';
+import { dockerSocketOf, runDocker, type DockerRun } from './support/docker-cli';
 import { netState } from './support/net-state';
 import { startRegistry, type Registry } from './support/registry';
 import { ensureTestImages } from './support/test-images';
@@ -39,13 +40,7 @@ async function startEngine(): Promise<number> {
   return singleJson(r.stdout)['pid'] as number;
 }
 
-function docker(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(execRoot(), 'docker.sock')}` };
-  return exec('docker', args, { env, timeout: 60_000 }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+const docker = (args: readonly string[]): Promise<DockerRun> => runDocker(dockerSocketOf(socket), args, { timeoutMs: 60_000 });
 
 async function dockerOk(args: readonly string[]): Promise<string> {
   const r = await docker(args);

@@ -5,21 +5,19 @@
  * missing), tmpfs, `rm -v`, and volumes across a SIGKILL of the daemon.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { ApiClient } from '../src/api/client';
 import type { ContainerCreateRequest, MountRequest } from '../src/api/types/containers';
 import { runChecked } from '../src/common/process/spawn';
 import { runBerth, singleJson } from './support/cli';
+import { dockerSocketOf, runDocker, type DockerRun } from './support/docker-cli';
 import { startRegistry, type Registry } from './support/registry';
 import { ensureTestImages, type TestImages } from './support/test-images';
 
-const exec = promisify(execFile);
 let registry: Registry;
 let images: TestImages;
 /** busybox with `VOLUME /home/app` (owned by app, 1000:1000, in the image). */
@@ -58,13 +56,7 @@ async function runAndRemove(request: ContainerCreateRequest): Promise<{ exitCode
 
 const volume = (source: string | undefined, target: string, extra: Partial<MountRequest> = {}): MountRequest => ({ type: 'volume', ...(source ? { source } : {}), target, ...extra });
 
-function docker(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}` };
-  return exec('docker', args, { env }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+const docker = (args: readonly string[]): Promise<DockerRun> => runDocker(dockerSocketOf(socket), args);
 
 /** Pushes a copy of the busybox image with a VOLUME in its config. */
 async function pushImageWithVolume(): Promise<string> {

@@ -19,14 +19,22 @@ export interface EngineFixture {
   readonly images: TestImages;
   /** `berth VERB --socket S ARGS...`: the socket goes before any `--`, never to a command in a container. */
   berth(args: readonly string[], options?: { env?: NodeJS.ProcessEnv }): Promise<CliRun>;
+  /** `berth engine start` (again, after a stop or a kill) on the same data root, socket and engineArgs; answers berthd's pid. */
+  startEngine(): Promise<number>;
   dispose(): Promise<void>;
 }
 
-export async function startEngineFixture(prefix: string, options: { pull?: boolean } = {}): Promise<EngineFixture> {
+/** options.engineArgs go to `berth engine start` after --data-root and --socket. */
+export async function startEngineFixture(prefix: string, options: { pull?: boolean; engineArgs?: readonly string[] } = {}): Promise<EngineFixture> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   const socket = path.join(dir, 'run', 'berth.sock');
   const registry = await startRegistry();
   const berth = (args: readonly string[], o: { env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> => runBerth([args[0] ?? '', '--socket', socket, ...args.slice(1)], o);
+  const startEngine = async (): Promise<number> => {
+    const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket, ...(options.engineArgs ?? [])]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    return singleJson(r.stdout)['pid'] as number;
+  };
   const dispose = async (): Promise<void> => {
     const list = await berth(['container', 'ps', '--all']);
     for (const c of (singleJson(list.stdout)['containers'] ?? []) as { id: string }[]) await berth(['container', 'rm', c.id, '--force']);
@@ -36,10 +44,12 @@ export async function startEngineFixture(prefix: string, options: { pull?: boole
   };
   try {
     const images = await ensureTestImages(registry);
-    const r = await runBerth(['engine', 'start', '--data-root', path.join(dir, 'data'), '--socket', socket]);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    if (options.pull) assert.equal((await berth(['pull', images.latest])).code, 0);
-    return { dir, socket, registry, images, berth, dispose };
+    await startEngine();
+    if (options.pull) {
+      const p = await berth(['pull', images.latest]);
+      assert.equal(p.code, 0, p.stdout + p.stderr);
+    }
+    return { dir, socket, registry, images, berth, startEngine, dispose };
   } catch (err) {
     await dispose().catch(() => undefined);
     throw err;
