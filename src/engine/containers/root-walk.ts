@@ -63,8 +63,8 @@ export function openDirectory(root: string, containerPath: string, options: Walk
             mkdirSync(at(dir, name), mode);
             // The mode as asked, not as the engine's umask leaves it (a link swapped in is not followed: chmod of the O_PATH descriptor's magic link).
             const made = openSync(at(dir, name), O_PATH | O_DIRECTORY | O_NOFOLLOW);
-            chmodSync(self(made), mode);
             stack.push(made);
+            chmodSync(self(made), mode);
             continue;
           } catch (e) {
             if (code(e) !== 'EEXIST') throw e;
