@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appPorts, parseRunArgs } from './container-request';
+import { appPorts, parseDevice, parseRunArgs } from './container-request';
 
 test('appPort: numbers on 127.0.0.1, strings as -p takes them', () => {
   assert.deepEqual(appPorts(3000), [{ containerPort: 3000, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 3000 }]);
@@ -19,4 +19,16 @@ test('runArgs: -p/--publish, --network and --network-alias', () => {
   ]);
   assert.equal(r.request.networkMode, 'appnet');
   assert.deepEqual(r.request.networkAliases, ['web']);
+});
+
+test('runArgs: --device in docker run forms; --gpus warned about and skipped with its value', () => {
+  const warnings: string[] = [];
+  const logger = { warn: (m: string) => warnings.push(m) } as unknown as Parameters<typeof parseRunArgs>[1];
+  const r = parseRunArgs(['--device', '/dev/fuse', '--device', '/dev/kvm:rw', '--device', '/dev/sda:/dev/xvda:r', '--gpus', 'all', '--init'], logger);
+  assert.deepEqual(r.request.devices, [{ pathOnHost: '/dev/fuse' }, { pathOnHost: '/dev/kvm', permissions: 'rw' }, { pathOnHost: '/dev/sda', pathInContainer: '/dev/xvda', permissions: 'r' }]);
+  assert.equal(r.request.init, true, 'the value of --gpus is not taken for a flag');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /--gpus all: .*no GPU/);
+  assert.throws(() => parseDevice('/dev/a:/dev/b:rx'), /permissions/);
+  assert.throws(() => parseDevice(':/dev/b'), /invalid device/);
 });

@@ -5,7 +5,7 @@
  * in `runArgs` that Berth understands.
  */
 import { parsePublish } from '../api/port-spec';
-import type { ContainerCreateRequest, MountRequest } from '../api/types/containers';
+import type { ContainerCreateRequest, DeviceMapping, MountRequest } from '../api/types/containers';
 import type { PortBindingRequest } from '../api/types/networks';
 import { BerthError } from '../common/errors';
 import type { Logger } from '../common/log';
@@ -115,11 +115,28 @@ export function parseRunArgs(args: readonly string[], logger?: Logger): RunArgsR
         out.mounts.push({ type: source.startsWith('/') ? 'bind' : 'volume', source, target, ...(mode.split(',').includes('ro') ? { readOnly: true } : {}) });
         break;
       }
+      case '--device':
+        out.request.devices = [...((out.request.devices as DeviceMapping[] | undefined) ?? []), parseDevice(value())];
+        break;
+      case '--gpus':
+        logger?.warn(`runArgs: --gpus ${value()}: Berth has no GPU device driver yet, so the container gets no GPU; skipped (device nodes can be passed with --device)`);
+        break;
       default:
         logger?.warn(`runArgs: ${arg} is not supported by Berth yet; skipped`);
     }
   }
   return out;
+}
+
+/** `--device HOST[:CONTAINER][:PERMISSIONS]`, as docker run reads it. */
+export function parseDevice(text: string): DeviceMapping {
+  const parts = text.split(':');
+  const perms = (p: string | undefined): boolean => p !== undefined && /^[rwm]{1,3}$/.test(p);
+  const [host = '', second, third] = parts;
+  if (parts.length > 3 || host === '') throw new BerthError('invalid_argument', `invalid device specification: ${text}`);
+  if (parts.length === 3 && !perms(third)) throw new BerthError('invalid_argument', `invalid device permissions in ${text}`);
+  if (parts.length === 2 && perms(second)) return { pathOnHost: host, permissions: second };
+  return { pathOnHost: host, ...(second ? { pathInContainer: second } : {}), ...(third ? { permissions: third } : {}) };
 }
 
 /** `appPort` as the reference CLI publishes it: a number on 127.0.0.1 (same port), a string as `-p` takes it. */

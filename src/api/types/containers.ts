@@ -133,6 +133,17 @@ export interface ContainerCreateRequest {
   readonly agent?: boolean;
   /** Over the image's HEALTHCHECK, field by field; the record keeps the merged one. */
   readonly healthcheck?: HealthcheckConfig;
+  /** Host devices in the container (`--device`). */
+  readonly devices?: readonly DeviceMapping[];
+}
+
+/** A host device (or every device under a host folder) made available in the container. */
+export interface DeviceMapping {
+  readonly pathOnHost: string;
+  /** Default: the same path. */
+  readonly pathInContainer?: string;
+  /** What the device cgroup allows: a combination of r, w and m (default "rwm"). */
+  readonly permissions?: string;
 }
 
 export interface ContainerState {

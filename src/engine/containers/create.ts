@@ -9,6 +9,8 @@ import type { ContainerCreateRequest, ContainerRecord, ContainerState } from '..
 import { BerthError } from '../../common/errors';
 import { AGENT_MOUNT_POINT } from '../agent/bundle';
 import { capabilitiesFromMask } from '../oci/capabilities';
+import { resolveDevices } from '../oci/devices';
+import { listHostDevices } from '../oci/spec-host';
 import { buildRuntimeSpec, type OciMount } from '../oci/spec';
 import { resolveUser } from '../oci/user';
 import { mountAll, unmount } from '../snapshots/mount';
@@ -75,6 +77,8 @@ export async function createContainer(ctx: ManagerContext, request: ContainerCre
       ...(nofileLimit ? { nofileLimit } : {}),
       ...(ctx.options.initBinary ? { initBinary: ctx.options.initBinary } : {}),
       availableCapabilities: await engineCapabilities(),
+      // Docker: a privileged container sees every host device; others the ones asked for.
+      ...(request.privileged ? { hostDevices: await listHostDevices(options) } : { devices: await resolveDevices(request.devices ?? [], options) }),
     });
     await writeFile(path.join(paths.bundle, 'config.json'), JSON.stringify(spec));
     const record: ContainerRecord = {

@@ -9,6 +9,7 @@ import { access, lstat, readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import path from 'node:path';
 import { capabilitiesFromMask } from './capabilities';
+import { deviceNumbers } from './devices';
 import type { OciLinuxDevice } from './spec-types';
 
 export type CgroupLayout = 'v1' | 'hybrid' | 'v2';
@@ -71,9 +72,7 @@ export async function listHostDevices(options: { signal?: AbortSignal } = {}): P
       if (e.name === 'console' || !(e.isCharacterDevice() || e.isBlockDevice())) continue;
       const st = await lstat(full, { bigint: true }).catch(() => undefined);
       if (!st) continue;
-      const rdev = st.rdev;
-      const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-      const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+      const { major, minor } = deviceNumbers(st.rdev);
       out.push({ path: full, type: e.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
     }
   };

@@ -12,6 +12,7 @@ import type { ContainerCreateRequest } from '../../api/types/containers';
 import type { ImageRuntimeConfig } from '../../api/types/oci';
 import { BerthError } from '../../common/errors';
 import { ALL_CAPABILITIES, capabilities, capabilitySets } from './capabilities';
+import type { ContainerDevice } from './devices';
 import { MASKED_PATHS, READONLY_PATHS } from './masked-paths';
 import { compileSeccomp, defaultSeccompProfile } from './seccomp';
 import { processArgs, processCwd, processEnv } from './spec-process';
@@ -67,6 +68,8 @@ export interface RuntimeSpecInput {
   readonly swapAccounting?: boolean;
   /** Host devices for privileged containers (listHostDevices). */
   readonly hostDevices?: readonly OciLinuxDevice[];
+  /** Devices asked for (`--device`, resolveDevices): their nodes and device cgroup rules. */
+  readonly devices?: readonly ContainerDevice[];
   /** Node arch name and kernel release for the seccomp profile; default: this host's. */
   readonly arch?: string;
   readonly kernel?: string;
@@ -162,7 +165,7 @@ function resources(input: RuntimeSpecInput, privileged: boolean): OciResources {
   const pids = limits.pidsLimit !== undefined && limits.pidsLimit > 0 ? positive(limits.pidsLimit, 'pidsLimit') : undefined;
   const period = 100000;
   return {
-    devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES,
+    devices: privileged ? [{ allow: true, access: 'rwm' }] : [...DEFAULT_DEVICE_RULES, ...(input.devices ?? []).map((d) => d.rule)],
     // Docker: swap (memory+swap) defaults to twice the memory limit where swap can be limited.
     ...(memory !== undefined ? { memory: { limit: memory, ...(input.swapAccounting !== false ? { swap: memory * 2 } : {}) } } : {}),
     ...(nanoCpus !== undefined ? { cpu: { quota: Math.max(1000, Math.round((nanoCpus * period) / 1e9)), period } } : {}),
@@ -174,6 +177,12 @@ function seccomp(security: SecurityOptions, privileged: boolean, bounding: reado
   if (privileged || security.seccomp.kind === 'unconfined') return undefined;
   const target = { capabilities: bounding, ...(input.arch ? { arch: input.arch } : {}), ...(input.kernel ? { kernel: input.kernel } : {}) };
   return security.seccomp.kind === 'custom' ? compileSeccomp(security.seccomp.template, target) : defaultSeccompProfile(target);
+}
+
+/** The default nodes, then those asked for (one asked for at a default's path replaces it). */
+function withDevices(defaults: readonly OciLinuxDevice[], asked: readonly ContainerDevice[]): OciLinuxDevice[] {
+  const paths = new Set(asked.map((d) => d.node.path));
+  return [...defaults.filter((d) => !paths.has(d.path)), ...asked.map((d) => d.node)];
 }
 
 export function buildRuntimeSpec(input: RuntimeSpecInput): OciRuntimeSpec {
@@ -207,7 +216,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): OciRuntimeSpec {
     mounts: mounts(input, privileged, security.writableCgroups),
     linux: {
       namespaces,
-      devices: privileged && input.hostDevices ? input.hostDevices : DEFAULT_DEVICES,
+      devices: privileged && input.hostDevices ? input.hostDevices : withDevices(DEFAULT_DEVICES, input.devices ?? []),
       cgroupsPath: input.cgroupsPath,
       resources: resources(input, privileged),
       // Docker: unprivileged ping and low ports inside the container's own network namespace.

@@ -2,7 +2,7 @@
  * Translation between Docker Engine API records and Berth's own: create
  * requests in, container and image inspections out. Pure functions.
  */
-import type { ContainerCreateRequest, ContainerRecord } from '../../../api/types/containers';
+import type { ContainerCreateRequest, ContainerRecord, DeviceMapping } from '../../../api/types/containers';
 import type { ImageRecord, PullProgress } from '../../../api/types/images';
 import { BerthError } from '../../../common/errors';
 import { dockerHealthcheck, dockerHealthState, healthcheckFromDocker, statusText, type DockerHealthcheck } from './health-translate';
@@ -40,6 +40,8 @@ export interface DockerCreateBody extends DockerNetworkingBody {
     PidsLimit?: number | null;
     NetworkMode?: string;
     ReadonlyRootfs?: boolean;
+    Devices?: { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[] | null;
+    DeviceRequests?: { Driver?: string; Count?: number; Capabilities?: string[][] | null }[] | null;
   } & DockerNetworkingBody['HostConfig'];
 }
 
@@ -52,6 +54,7 @@ export function createRequestFromDocker(body: DockerCreateBody, name: string | u
   const entrypoint = asArray(body.Entrypoint);
   const cmd = asArray(body.Cmd);
   const healthcheck = healthcheckFromDocker(body.Healthcheck);
+  const devices = devicesFromDocker(hc);
   const resources = {
     ...(hc.Memory ? { memory: hc.Memory } : {}),
     ...(hc.NanoCpus ? { nanoCpus: hc.NanoCpus } : {}),
@@ -83,7 +86,22 @@ export function createRequestFromDocker(body: DockerCreateBody, name: string | u
     ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
     ...(body.StopTimeout !== undefined ? { stopTimeout: body.StopTimeout } : {}),
     ...(healthcheck ? { healthcheck } : {}),
+    ...(devices.length > 0 ? { devices } : {}),
   };
+}
+
+/** HostConfig.Devices; DeviceRequests (`--gpus`) are refused as dockerd refuses them without a GPU driver. */
+function devicesFromDocker(hc: NonNullable<DockerCreateBody['HostConfig']>): DeviceMapping[] {
+  const request = hc.DeviceRequests?.[0];
+  if (request) {
+    const caps = JSON.stringify(request.Capabilities ?? []).replace(/"/g, '').replace(/,/g, ' ');
+    throw new BerthError('failed_precondition', `could not select device driver "${request.Driver ?? ''}" with capabilities: ${caps} (Berth has no GPU device driver yet)`);
+  }
+  return (hc.Devices ?? []).map((d) => ({
+    pathOnHost: d.PathOnHost ?? '',
+    ...(d.PathInContainer ? { pathInContainer: d.PathInContainer } : {}),
+    ...(d.CgroupPermissions ? { permissions: d.CgroupPermissions } : {}),
+  }));
 }
 
 export function containerSummary(c: ContainerRecord): Record<string, unknown> {
@@ -154,6 +172,7 @@ export function containerInspect(c: ContainerRecord): Record<string, unknown> {
       Memory: r.resources?.memory ?? 0,
       NanoCpus: r.resources?.nanoCpus ?? 0,
       PidsLimit: r.resources?.pidsLimit ?? null,
+      Devices: (r.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer ?? d.pathOnHost, CgroupPermissions: d.permissions ?? 'rwm' })),
       Binds: (r.mounts ?? []).filter((m) => m.type !== 'tmpfs' && m.source).map((m) => `${m.source ?? ''}:${m.target}${m.mode ? `:${m.mode}` : m.readOnly ? ':ro' : ''}`),
     },
     Mounts: c.mounts ? c.mounts.map(dockerMountPoint) : (r.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source ?? '', Destination: m.target, RW: !m.readOnly })),
