@@ -42,7 +42,7 @@ if (viaEngine) {
   const { startRegistry } = require(path.join(root, 'out/test/support/registry.js'));
   const { ensureTestImages } = require(path.join(root, 'out/test/support/test-images.js'));
   const { ApiClient } = require(path.join(root, 'out/src/api/client.js'));
-  const { connectAgent } = require(path.join(root, 'out/src/cli/ssh-client.js'));
+  const { connectAgent } = require(path.join(root, 'out/src/api/agent-ssh.js'));
   const registry = await startRegistry();
   const images = await ensureTestImages(registry);
   const socket = path.join(dir, 'run', 'berth.sock');
