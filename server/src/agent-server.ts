@@ -20,9 +20,19 @@ export interface AgentOptions {
   readonly loadPty: () => typeof import('node-pty');
 }
 
+/**
+ * What a forwarded socket queues before the channel waits for it: a whole
+ * SSH window's worth of packets can then leave in one writev. With node's
+ * 16 KiB the channel paused after each 32 KiB packet, and the tunnel wrote
+ * one packet per turn of the event loop.
+ */
+const FORWARD_BUFFER = 1 << 20;
+
 function forwardTcp(connection: Connection, logger: Logger): void {
   connection.on('tcpip', (accept, reject, info) => {
-    const socket = net.connect({ host: info.destIP, port: info.destPort });
+    // Node takes the stream options of net.Socket here too; its types do not say so.
+    const options: net.TcpNetConnectOpts & { writableHighWaterMark: number } = { host: info.destIP, port: info.destPort, writableHighWaterMark: FORWARD_BUFFER };
+    const socket = net.connect(options);
     socket.once('connect', () => {
       const channel = accept();
       socket.setNoDelay(true);
