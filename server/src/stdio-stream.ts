@@ -8,21 +8,22 @@ import { fstatSync } from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { BatchWriter } from '../../src/common/stream/batch-writer';
+import { slabReads } from './slab-reads';
 
 export class StdioStream extends Duplex {
   private readonly writer: BatchWriter;
 
+  private readonly input: net.Socket;
+
   constructor(
-    private readonly input: net.Socket,
+    input: (deliver: (chunk: Buffer) => boolean) => net.Socket,
     private readonly output: net.Socket,
   ) {
     super({ allowHalfOpen: true });
     this.writer = new BatchWriter(output);
-    input.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) input.pause();
-    });
-    input.once('end', () => this.push(null));
-    input.on('error', (err) => this.destroy(err));
+    this.input = input((chunk) => this.push(chunk));
+    this.input.once('end', () => this.push(null));
+    this.input.on('error', (err) => this.destroy(err));
     output.on('error', (err) => this.destroy(err));
   }
 
@@ -33,7 +34,14 @@ export class StdioStream extends Duplex {
       return st.isFIFO() || st.isSocket();
     };
     if (!streamy(0) || !streamy(1)) return undefined;
-    return new StdioStream(new net.Socket({ fd: 0, readable: true, writable: false }), new net.Socket({ fd: 1, readable: false, writable: true }));
+    return new StdioStream(
+      (deliver) => {
+        // net.Socket takes onread for a socket it wraps too; its types say so only for connect().
+        const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = { fd: 0, readable: true, writable: false, onread: slabReads(deliver) };
+        return new net.Socket(options);
+      },
+      new net.Socket({ fd: 1, readable: false, writable: true }),
+    );
   }
 
   override _read(): void {
