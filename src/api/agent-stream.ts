@@ -3,7 +3,7 @@
  * engine's unix socket, as a byte stream (SSH runs inside it). ws loads on
  * first use: other commands start faster.
  */
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BerthError } from '../common/errors';
 import { errorFromResponse } from './http-errors';
@@ -28,9 +28,9 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
   const wsOptions = { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, generateMask: (mask: Buffer) => mask.fill(0), ...(engine.headers ? { headers: { ...engine.headers } } : {}) };
   // Over a stream the URL still names a socket path (a placeholder; createConnection makes the connection):
   // VS Code's extension host patches http.request for its proxy support, and leaves requests with a socketPath alone.
-  const ws = stream
-    ? new WebSocket(`ws+unix:///berth:${route}`, { ...wsOptions, createConnection: () => stream as unknown as Socket })
-    : new WebSocket(`ws+unix://${socketPath}:${route}`, wsOptions);
+  // The connection is made here, so that writes can be corked on it (see _writev below).
+  const socket = (stream ?? net.connect({ path: socketPath })) as Socket;
+  const ws = new WebSocket(stream ? `ws+unix:///berth:${route}` : `ws+unix://${socketPath}:${route}`, { ...wsOptions, createConnection: () => socket });
   return new Promise<Duplex>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();
@@ -41,8 +41,13 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
       options.signal?.removeEventListener('abort', onAbort);
       // The stream listens from the 'open' event on: the first messages may come with the upgrade's answer.
       const duplex = createWebSocketStream(ws);
-      // ssh2 writes one SSH packet at a time; what piles up while a message is on its way leaves as one message.
-      duplex._writev = (chunks, done) => duplex._write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), 'binary', done);
+      // ssh2 writes one SSH packet at a time; what piles up while a write is on its way leaves in one
+      // system call, a message each (not copied into one: a copy, and garbage to collect, per byte).
+      duplex._writev = (chunks, done) => {
+        socket.cork();
+        chunks.forEach((c, i) => ws.send(c.chunk as Buffer, { binary: true }, i === chunks.length - 1 ? done : undefined));
+        socket.uncork();
+      };
       resolve(duplex);
     });
     ws.once('unexpected-response', (_req, res) => {
