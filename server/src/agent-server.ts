@@ -21,10 +21,10 @@ export interface AgentOptions {
 }
 
 /**
- * What a forwarded socket queues before the channel waits for it: a whole
- * SSH window's worth of packets can then leave in one writev. With node's
- * 16 KiB the channel paused after each 32 KiB packet, and the tunnel wrote
- * one packet per turn of the event loop.
+ * What a forwarded socket queues before the channel waits for it: many SSH
+ * packets can then leave in one writev. With node's 16 KiB the channel
+ * paused after each 32 KiB packet, and the tunnel wrote one packet per turn
+ * of the event loop.
  */
 const FORWARD_BUFFER = 1 << 20;
 

@@ -60,7 +60,7 @@ export async function runBatch(ctx: ExecContext, batch: readonly PlannedHook[], 
     const exitCode = Number(match[1]);
     if (exitCode !== 0) throw failure(exitCode);
     const step = steps[index] as Step;
-    if (step.last) void recordHook(ctx, step.planned, pending);
+    if (step.last) recordHook(ctx, step.planned, pending);
     index++;
     output = '';
     announce();

@@ -135,8 +135,6 @@ export interface HookOptions {
   readonly again?: boolean;
   /** The markers as read before the hooks started. */
   readonly markers?: Markers;
-  /** Marker writes go here, to overlap with the next hook; the caller awaits them. */
-  readonly pending?: Promise<void>[];
 }
 
 /** A hook that is to run: its commands (the images' and features' first, the config's last) and the marker to record after. */
@@ -159,24 +157,13 @@ export async function planHook(ctx: ExecContext, merged: MergedDevContainerConfi
   return { hook, commands, ...(marker !== undefined ? { marker } : {}) };
 }
 
-/** Records that a planned hook ran (if it keeps a marker), into `pending` when given. */
-export async function recordHook(ctx: ExecContext, planned: PlannedHook, pending?: Promise<void>[]): Promise<void> {
-  if (planned.marker === undefined) return;
-  const write = setMarker(ctx, planned.hook, planned.marker);
-  if (pending) pending.push(write);
-  else await write;
+/** Records that a planned hook ran (if it keeps a marker): the write goes into `pending`, to overlap with the next hook; the caller awaits it. */
+export function recordHook(ctx: ExecContext, planned: PlannedHook, pending: Promise<void>[]): void {
+  if (planned.marker !== undefined) pending.push(setMarker(ctx, planned.hook, planned.marker));
 }
 
 /** Runs a planned hook's commands one exec each (an object's entries in parallel), then records it. */
-export async function runPlanned(ctx: ExecContext, planned: PlannedHook, pending?: Promise<void>[]): Promise<void> {
+export async function runPlanned(ctx: ExecContext, planned: PlannedHook, pending: Promise<void>[]): Promise<void> {
   for (const c of planned.commands) await runOne(ctx, planned.hook, c);
-  await recordHook(ctx, planned, pending);
-}
-
-/** Runs a hook's commands if its marker says so (planHook), and records it after. */
-export async function runHook(ctx: ExecContext, merged: MergedDevContainerConfig, hook: HookName, options: HookOptions = {}): Promise<'ran' | 'skipped'> {
-  const planned = await planHook(ctx, merged, hook, options);
-  if (!planned) return 'skipped';
-  await runPlanned(ctx, planned, options.pending);
-  return 'ran';
+  recordHook(ctx, planned, pending);
 }
