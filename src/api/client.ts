@@ -3,7 +3,6 @@
  * speaks HTTP over the daemon's unix socket.
  */
 import http from 'node:http';
-import { createInterface } from 'node:readline';
 import { Readable, type Duplex } from 'node:stream';
 import { BerthError } from '../common/errors';
 import { errorFromResponse } from './http-errors';
@@ -114,14 +113,24 @@ export class ApiClient {
   async *stream<K extends OperationName>(op: K, options: CallOptions<K> = {}): AsyncGenerator<Operations[K]['response']> {
     const res = await this.request(op, options);
     if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, await ApiClient.readBody(res));
-    const lines = createInterface({ input: res, crlfDelay: Infinity });
+    // Split by hand (node:readline costs a CLI several modules to load); JSON ignores a line's \r.
+    const decoder = new TextDecoder();
+    let rest = '';
     try {
-      for await (const line of lines) {
-        if (line.trim() === '') continue;
-        yield JSON.parse(line) as Operations[K]['response'];
+      for await (const chunk of res) {
+        const text = decoder.decode(chunk as Buffer, { stream: true });
+        // A long message in many chunks is joined once, when its line ends.
+        if (!text.includes('\n')) {
+          rest += text;
+          continue;
+        }
+        const lines = (rest + text).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as Operations[K]['response'];
       }
+      rest += decoder.decode();
+      if (rest.trim() !== '') yield JSON.parse(rest) as Operations[K]['response'];
     } finally {
-      lines.close();
       res.destroy();
     }
   }
