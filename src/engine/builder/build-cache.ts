@@ -13,7 +13,7 @@ import type { Digest } from '../../api/types/oci';
 import type { ContentStore } from '../content/store';
 import { writeJsonAtomic } from '../images/records';
 import type { Snapshotter } from '../snapshots/types';
-import { BoundedMap } from './bounded-map';
+import { BoundedMap } from '../../common/bounded-map';
 import { type BuildState, topChain } from './build-state';
 
 export interface CacheKeyParts {

@@ -29,6 +29,13 @@ import type { WorkRoots } from './work-root';
 /** Build args every Dockerfile may use without declaring them (Docker's predefined ARGs). */
 export const PROXY_ARGS: readonly string[] = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
+/** What a COPY's patterns name in a context: its root, the matches, their content digest. */
+export interface ContextSources {
+  readonly root: SourceRoot;
+  readonly sources: readonly Source[];
+  readonly content: string;
+}
+
 export interface JobRun {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: BuildProgress) => void;
@@ -51,7 +58,7 @@ export class BuildJob {
 
   constructor(
     private readonly deps: BuilderDeps,
-    private readonly parts: { readonly cache: BuildCache; readonly work: WorkRoots; readonly sourceHashes: Map<string, string> },
+    private readonly parts: { readonly cache: BuildCache; readonly work: WorkRoots; readonly contextPlans: Map<string, ContextSources> },
     private readonly dockerfile: Dockerfile,
     private readonly file: string,
     private readonly context: { readonly dir: string; readonly digest?: string },
@@ -357,15 +364,16 @@ export class BuildJob {
   private async localPlan(ins: Instruction, vars: Map<string, string>, patterns: readonly string[], dest: string, downloads?: readonly Source[]): Promise<CopyPlan> {
     const from = ins.flags.get('from');
     if (from === undefined) {
-      const root = await contextRoot(this.context.dir);
-      const sources = await sourcesInOrder(root, patterns, downloads);
-      const memo = this.context.digest ? `${this.context.digest}\0${JSON.stringify(patterns)}` : undefined;
-      let content = memo ? this.parts.sourceHashes.get(memo) : undefined;
-      if (content === undefined) {
-        content = await hashSources(root, sources.filter((s) => !s.remote));
-        if (memo) this.parts.sourceHashes.set(memo, content);
+      // A stored context never changes: what its patterns match and hold is found once.
+      const memo = this.context.digest && !downloads ? `${this.context.digest}\0${JSON.stringify(patterns)}` : undefined;
+      let found = memo ? this.parts.contextPlans.get(memo) : undefined;
+      if (!found) {
+        const root = await contextRoot(this.context.dir);
+        const sources = await sourcesInOrder(root, patterns, downloads);
+        found = { root, sources, content: await hashSources(root, sources.filter((s) => !s.remote)) };
+        if (memo) this.parts.contextPlans.set(memo, found);
       }
-      return { from: { kind: 'context', root }, sources, patterns, dest, content };
+      return { from: { kind: 'context', root: found.root }, sources: found.sources, patterns, dest, content: found.content };
     }
     const expanded = shellExpand(from, vars, this.dockerfile.escape);
     const stage = this.dockerfile.stages.find((s) => s.name === expanded.toLowerCase() || String(s.index) === expanded);

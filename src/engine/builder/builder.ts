@@ -15,13 +15,13 @@ import type { ContainerManager } from '../containers/manager';
 import type { ImageUnpacker } from '../images/deps';
 import type { LayerSnapshotter } from '../snapshots/dir-snapshotter';
 import { BuildCache } from './build-cache';
-import { BuildJob, dockerfilePath, type JobRun } from './build-job';
+import { BuildJob, type ContextSources, dockerfilePath, type JobRun } from './build-job';
 import { ContextStore } from './context-upload';
 import { type Dockerfile, parseDockerfile } from './dockerfile';
 import type { StepImages } from './step-images';
 import { WorkRoots } from './work-root';
 import { writeImage, type ImageSink } from './write-image';
-import { BoundedMap } from './bounded-map';
+import { BoundedMap } from '../../common/bounded-map';
 
 export interface BuilderImages extends ImageSink {
   get(nameOrId: string): Promise<ImageRecord>;
@@ -44,8 +44,10 @@ export class Builder {
   private readonly cache: BuildCache;
   private readonly work: WorkRoots;
   private readonly contexts: ContextStore;
-  /** Content digests of COPY sources by context digest and patterns (an unchanged context is not hashed again). */
-  private readonly sourceHashes = new BoundedMap<string, string>(256);
+  /** COPY sources and their content digests by context digest and patterns (an unchanged context is not matched or hashed again). */
+  private readonly contextPlans = new BoundedMap<string, ContextSources>(256);
+  /** Dockerfile texts by context digest and name (a stored context never changes). */
+  private readonly dockerfiles = new BoundedMap<string, string>(64);
   /** Parsed Dockerfiles by name and text. */
   private readonly parsed = new BoundedMap<string, Dockerfile>(64);
 
@@ -86,18 +88,22 @@ export class Builder {
   /** Builds the Dockerfile of `contextDir` (a directory holding the context). */
   async build(contextDir: string, options: BuildOptions, run: JobRun = {}, contextDigest?: string): Promise<BuildResult> {
     const file = options.dockerfile ?? 'Dockerfile';
-    let text: string;
-    try {
-      text = await readFile(dockerfilePath(contextDir, options.dockerfile), 'utf8');
-    } catch (err) {
-      throw new BerthError('invalid_argument', `cannot read ${file} in the build context: ${(err as Error).message}`, { cause: err });
+    const textKey = contextDigest === undefined ? undefined : `${contextDigest}\0${file}`;
+    let text = textKey === undefined ? undefined : this.dockerfiles.get(textKey);
+    if (text === undefined) {
+      try {
+        text = await readFile(dockerfilePath(contextDir, options.dockerfile), 'utf8');
+      } catch (err) {
+        throw new BerthError('invalid_argument', `cannot read ${file} in the build context: ${(err as Error).message}`, { cause: err });
+      }
+      if (textKey !== undefined) this.dockerfiles.set(textKey, text);
     }
     // Parsed once per text: the parser costs milliseconds a call while its code is cold (each daemon build).
     const parseKey = `${file}\0${text}`;
     const dockerfile = this.parsed.get(parseKey) ?? parseDockerfile(text, file);
     this.parsed.set(parseKey, dockerfile);
     const started = Date.now();
-    const job = new BuildJob(this.deps, { cache: this.cache, work: this.work, sourceHashes: this.sourceHashes }, dockerfile, file, { dir: contextDir, ...(contextDigest ? { digest: contextDigest } : {}) }, options, run);
+    const job = new BuildJob(this.deps, { cache: this.cache, work: this.work, contextPlans: this.contextPlans }, dockerfile, file, { dir: contextDir, ...(contextDigest ? { digest: contextDigest } : {}) }, options, run);
     const { state, result } = await job.execute();
     const image = await writeImage(this.deps.content, this.deps.images, state, options.tags ?? []);
     run.onProgress?.({ stream: `Successfully built ${image.id.slice(7, 19)}\n` });

@@ -109,7 +109,9 @@ export class ContextStore {
       const dir = path.join(this.root, digest);
       this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
       try {
-        if (!(await stat(dir).catch(() => undefined))) {
+        // Touching it (it stays among the recent ones) is also the check that it is there.
+        const now = new Date();
+        if (!(await utimes(dir, now, now).then(() => true, () => false))) {
           const file = await spool.toFile();
           // The docker CLI sends a context with a Dockerfile from outside it without padding
           // or end blocks (Docker's own reader does not mind); GNU tar needs them.
@@ -123,9 +125,6 @@ export class ContextStore {
             if (!(await stat(dir).catch(() => undefined))) throw err; // another build put the same context there first
           });
           added = true;
-        } else {
-          const now = new Date();
-          await utimes(dir, now, now);
         }
         return await fn({ dir, digest });
       } finally {
@@ -145,9 +144,8 @@ export class ContextStore {
     const dir = path.join(this.root, digest);
     this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
     try {
-      if (!(await stat(dir).catch(() => undefined))) throw new BerthError('not_found', `build context sha256:${digest} is not stored in the engine`, { details: { context: digest } });
       const now = new Date();
-      await utimes(dir, now, now);
+      if (!(await utimes(dir, now, now).then(() => true, () => false))) throw new BerthError('not_found', `build context sha256:${digest} is not stored in the engine`, { details: { context: digest } });
       return await fn({ dir, digest });
     } finally {
       const left = (this.inUse.get(digest) ?? 1) - 1;

@@ -2,6 +2,8 @@
  * Image records on disk: one JSON file per image under <root>/images/<hex>.json
  * and a tags index (<root>/tags.json, canonical reference -> image id), all
  * written atomically (temp file + rename); tag updates are serialized.
+ * The daemon owns its data root: what it read or wrote is kept in memory
+ * (as text, parsed for each caller) and the files are read once.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -9,19 +11,33 @@ import path from 'node:path';
 import { BerthError } from '../../common/errors';
 import type { Digest } from '../../api/types/oci';
 import type { ImageRecord } from '../../api/types/images';
+import { BoundedMap } from '../../common/bounded-map';
 import { canonicalReference, formatReference, parseReference, repositoryName, type ImageReference } from './reference';
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeTextAtomic(file, JSON.stringify(value, null, 1));
+}
+
+async function writeTextAtomic(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(value, null, 1));
+  await writeFile(tmp, text);
   await rename(tmp, file);
 }
+
+/** Records kept in memory (a record is a few KiB). */
+const RECORDS_IN_MEMORY = 512;
 
 export type Tags = Record<string, Digest>;
 
 export class ImageRecords {
   private lock: Promise<unknown> = Promise.resolve();
+  /** tags.json as last read or written. */
+  private tagsText: string | undefined;
+  /** Record files as last read or written ('' for none). */
+  private readonly texts = new BoundedMap<Digest, string>(RECORDS_IN_MEMORY);
+  /** Counts writes, so that a read that began before one does not keep what it read. */
+  private writes = 0;
 
   constructor(private readonly root: string) {}
 
@@ -37,12 +53,18 @@ export class ImageRecords {
   }
 
   async tags(): Promise<Tags> {
-    try {
-      return JSON.parse(await readFile(path.join(this.root, 'tags.json'), 'utf8')) as Tags;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw err;
+    let text = this.tagsText;
+    if (text === undefined) {
+      const writes = this.writes;
+      try {
+        text = await readFile(path.join(this.root, 'tags.json'), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        text = '{}';
+      }
+      if (writes === this.writes) this.tagsText = text;
     }
+    return JSON.parse(text) as Tags;
   }
 
   /** Changes the tags index; call inside exclusive(). */
@@ -51,26 +73,45 @@ export class ImageRecords {
     const before = JSON.stringify(tags);
     const result = fn(tags);
     // Unchanged tags (a rebuild tagging the same image again) are not written again.
-    if (JSON.stringify(tags) !== before) await writeJsonAtomic(path.join(this.root, 'tags.json'), tags);
+    if (JSON.stringify(tags) !== before) {
+      const text = JSON.stringify(tags, null, 1);
+      this.writes++;
+      this.tagsText = undefined;
+      await writeTextAtomic(path.join(this.root, 'tags.json'), text);
+      this.tagsText = text;
+    }
     return result;
   }
 
   async read(id: Digest): Promise<ImageRecord | undefined> {
-    try {
-      return JSON.parse(await readFile(this.recordPath(id), 'utf8')) as ImageRecord;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+    let text = this.texts.get(id);
+    if (text === undefined) {
+      const writes = this.writes;
+      try {
+        text = await readFile(this.recordPath(id), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        text = '';
+      }
+      if (writes === this.writes) this.texts.set(id, text);
     }
+    return text === '' ? undefined : (JSON.parse(text) as ImageRecord);
   }
 
   /** Stores the record (without tags: those live in the index). */
   async write(record: ImageRecord): Promise<void> {
-    await writeJsonAtomic(this.recordPath(record.id), { ...record, repoTags: [] });
+    const text = JSON.stringify({ ...record, repoTags: [] }, null, 1);
+    this.writes++;
+    this.texts.delete(record.id);
+    await writeTextAtomic(this.recordPath(record.id), text);
+    this.texts.set(record.id, text);
   }
 
   async delete(id: Digest): Promise<void> {
+    this.writes++;
+    this.texts.delete(id);
     await rm(this.recordPath(id), { force: true });
+    this.texts.set(id, '');
   }
 
   async ids(): Promise<Digest[]> {

@@ -4,7 +4,8 @@
  * snapshot's record, changes run one at a time, and the error semantics of
  * containerd's snapshotters (not_found, already_exists, invalid_argument for
  * a parent that is not committed, failed_precondition for the wrong kind or
- * a snapshot with children).
+ * a snapshot with children). The file is read once; the daemon owns it and
+ * keeps what it last read or wrote in memory (as text, parsed per caller).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -33,26 +34,45 @@ export interface Metadata {
 export class SnapshotBook {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly file: string;
+  /** metadata.json as last read or written. */
+  private text: string | undefined;
+  /** Counts saves, so that a read that began before one does not keep what it read. */
+  private saves = 0;
 
   constructor(readonly root: string) {
     this.file = path.join(root, 'metadata.json');
   }
 
   async read(): Promise<Metadata> {
+    let text = this.text;
+    if (text === undefined) {
+      const saves = this.saves;
+      try {
+        text = await readFile(this.file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextId: 1, snapshots: {} };
+        throw new BerthError('internal', `cannot read snapshot metadata ${this.file}`, { cause: err });
+      }
+      if (saves === this.saves) this.text = text;
+    }
     try {
-      const meta = JSON.parse(await readFile(this.file, 'utf8')) as Metadata;
+      const meta = JSON.parse(text) as Metadata;
       return { version: 1, nextId: meta.nextId, snapshots: meta.snapshots };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextId: 1, snapshots: {} };
+      this.text = undefined;
       throw new BerthError('internal', `cannot read snapshot metadata ${this.file}`, { cause: err });
     }
   }
 
   private async save(meta: Metadata): Promise<void> {
+    const text = JSON.stringify(meta);
+    this.saves++;
+    this.text = undefined;
     await mkdir(this.root, { recursive: true });
     const tmp = `${this.file}.tmp-${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, JSON.stringify(meta));
+    await writeFile(tmp, text);
     await rename(tmp, this.file);
+    this.text = text;
   }
 
   /**
