@@ -15,11 +15,25 @@ export const HEALTH_DEFAULTS = { interval: 30_000 * NS_PER_MS, timeout: 30_000 *
 /** Docker's API refuses durations under 1ms (other than 0, the default). */
 const MIN_DURATION_NS = NS_PER_MS;
 
-/** The image's HEALTHCHECK in the engine's terms. */
-export function fromImage(h: ImageRuntimeConfig['Healthcheck'] | undefined): HealthcheckConfig | undefined {
+/** A Docker-cased healthcheck (an image's HEALTHCHECK, a create request's) as the engine's. */
+export interface DockerCasedHealthcheck {
+  readonly Test?: readonly string[] | null;
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly StartInterval?: number;
+  readonly Retries?: number;
+}
+
+/**
+ * A Docker-cased healthcheck in the engine's terms, zero fields left out. An
+ * empty Test is kept (an image's: it inherits) unless `dropEmptyTest` (a
+ * create request's: it means "not set").
+ */
+export function fromDockerCased(h: DockerCasedHealthcheck | null | undefined, dropEmptyTest = false): HealthcheckConfig | undefined {
   if (!h) return undefined;
   return {
-    ...(h.Test ? { test: [...h.Test] } : {}),
+    ...(h.Test && (h.Test.length > 0 || !dropEmptyTest) ? { test: [...h.Test] } : {}),
     ...(h.Interval ? { interval: h.Interval } : {}),
     ...(h.Timeout ? { timeout: h.Timeout } : {}),
     ...(h.StartPeriod ? { startPeriod: h.StartPeriod } : {}),
@@ -47,7 +61,7 @@ export function validateHealthcheck(h: HealthcheckConfig | undefined): void {
 /** Docker's merge: the request's fields win; the image fills those the request leaves empty (0 counts as empty). */
 export function effectiveHealthcheck(request: HealthcheckConfig | undefined, image: ImageRuntimeConfig['Healthcheck'] | undefined): HealthcheckConfig | undefined {
   validateHealthcheck(request);
-  const base = fromImage(image);
+  const base = fromDockerCased(image);
   if (!request) return base;
   if (!base) return request;
   const pick = <K extends keyof HealthcheckConfig>(k: K): Partial<HealthcheckConfig> => {

@@ -4,6 +4,7 @@
  * (healthy)"). Pure functions.
  */
 import type { ContainerRecord, HealthcheckConfig, HealthState } from '../../../api/types/containers';
+import { fromDockerCased } from '../../containers/health-config';
 import { healthText } from '../../containers/health-state';
 
 export interface DockerHealthcheck {
@@ -16,15 +17,7 @@ export interface DockerHealthcheck {
 }
 
 export function healthcheckFromDocker(h: DockerHealthcheck | null | undefined): HealthcheckConfig | undefined {
-  if (!h) return undefined;
-  return {
-    ...(h.Test?.length ? { test: [...h.Test] } : {}),
-    ...(h.Interval ? { interval: h.Interval } : {}),
-    ...(h.Timeout ? { timeout: h.Timeout } : {}),
-    ...(h.StartPeriod ? { startPeriod: h.StartPeriod } : {}),
-    ...(h.StartInterval ? { startInterval: h.StartInterval } : {}),
-    ...(h.Retries ? { retries: h.Retries } : {}),
-  };
+  return fromDockerCased(h, true);
 }
 
 /** Config.Healthcheck as Docker writes it (empty fields left out). */
