@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { ApiClient } from '../src/api/client';
 import type { ContainerRecord } from '../src/api/types/containers';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
+import { dependsOnHealthyYaml } from './support/health-compose';
 
 let fx: EngineFixture | undefined;
 let api: ApiClient | undefined;
@@ -38,25 +39,7 @@ async function composeUp(name: string, yaml: string): Promise<{ code: number | n
 }
 
 test("service_healthy waits on the engine's State.Health", { timeout: 120_000 }, async () => {
-  const up = await composeUp(
-    'ok',
-    `
-name: hc-ok
-services:
-  db:
-    image: \${BUSYBOX}
-    command: sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 1000'
-    healthcheck:
-      test: test -f /tmp/ready
-      interval: 200ms
-      retries: 50
-  app:
-    image: \${BUSYBOX}
-    command: sleep 1000
-    depends_on:
-      db: { condition: service_healthy }
-`,
-  );
+  const up = await composeUp('ok', dependsOnHealthyYaml('${BUSYBOX}', { command: "sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 1000'", test: 'test -f /tmp/ready', retries: 50 }, { name: 'hc-ok' }));
   assert.equal(up.code, 0, up.stdout + up.stderr);
   assert.match(up.stderr, /db is healthy \(the engine's health check\)/);
   const c = await byService('hc-ok');
@@ -69,25 +52,7 @@ services:
 });
 
 test("an unhealthy dependency fails up with the engine's probe output", { timeout: 120_000 }, async () => {
-  const up = await composeUp(
-    'bad',
-    `
-name: hc-bad
-services:
-  db:
-    image: \${BUSYBOX}
-    command: sleep 1000
-    healthcheck:
-      test: [CMD, sh, -c, 'echo not ready; exit 1']
-      interval: 200ms
-      retries: 2
-  app:
-    image: \${BUSYBOX}
-    command: sleep 1000
-    depends_on:
-      db: { condition: service_healthy }
-`,
-  );
+  const up = await composeUp('bad', dependsOnHealthyYaml('${BUSYBOX}', { command: 'sleep 1000', test: "[CMD, sh, -c, 'echo not ready; exit 1']", retries: 2 }, { name: 'hc-bad' }));
   assert.notEqual(up.code, 0);
   assert.match(up.stdout + up.stderr, /service db is unhealthy: the engine's health check failed 2 times: not ready/);
   const c = await byService('hc-bad');

@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { runBerth } from './support/cli';
 import { composeV1Bin } from './support/compose-v1';
 import { startDockerFixture, type DockerFixture, type DockerRun, type DockerRunOptions } from './support/docker-cli';
+import { dependsOnHealthyYaml } from './support/health-compose';
 
 let fx: DockerFixture;
 
@@ -197,20 +198,8 @@ test("docker-compose v1's depends_on: service_healthy waits on berthd's State.He
   await mkdir(project, { recursive: true });
   await writeFile(
     path.join(project, 'docker-compose.yml'),
-    `services:
-  db:
-    image: ${fx.images.latest}
-    command: sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 1000'
-    healthcheck:
-      test: test -f /tmp/ready
-      interval: 200ms
-      retries: 50
-  app:
-    image: ${fx.images.latest}
-    command: sleep 1000
-    depends_on:
-      db: { condition: service_healthy }
-  broken:
+    dependsOnHealthyYaml(fx.images.latest, { command: "sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 1000'", test: 'test -f /tmp/ready', retries: 50 }, {
+      extra: `  broken:
     image: ${fx.images.latest}
     command: sleep 1000
     profiles: [broken]
@@ -225,6 +214,7 @@ test("docker-compose v1's depends_on: service_healthy waits on berthd's State.He
     depends_on:
       broken: { condition: service_healthy }
 `,
+    }),
   );
   const v1 = (name: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
