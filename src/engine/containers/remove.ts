@@ -4,7 +4,8 @@
  * anonymous volumes (the mount resolver's business).
  * The caller holds the container's lock.
  */
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
 import { unmount } from '../snapshots/mount';
@@ -12,6 +13,8 @@ import { containerPaths, eventAttributes, isActive, snapshotKey, withState, runt
 import { assertCanRemove } from './state';
 import { stopHealth } from './health-monitor';
 import { forceKill } from './stop';
+
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 export async function removeLocked(ctx: ManagerContext, record: ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
   assertCanRemove(record, options.force === true);
@@ -23,7 +26,9 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   stopHealth(ctx, record.id);
   const paths = containerPaths(ctx.options, record.id);
   try {
-    await runtimeOf(ctx, record).delete(record.id, { force: true });
+    // The shim deletes the runtime's state once the container exits: only a state left behind (or a running container's) needs the runtime (four processes under crun on a hybrid host).
+    const runtime = runtimeOf(ctx, record);
+    if (await exists(path.join(runtime.root, record.id))) await runtime.delete(record.id, { force: true });
     await unmount(paths.rootfs);
     await ctx.options.snapshotter.remove(snapshotKey(record.id)).catch((err: unknown) => {
       if (!BerthError.is(err, 'not_found')) throw err;
