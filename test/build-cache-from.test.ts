@@ -8,16 +8,14 @@
  * engine without --cache-from runs every step.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { ApiClient } from '../src/api/client';
 import { runBerth, singleJson, type CliRun } from './support/cli';
+import { dockerSocketOf, runDocker } from './support/docker-cli';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 
-const exec = promisify(execFile);
 let origin: EngineFixture;
 const extra: { dir: string; socket: string }[] = [];
 let cached = '';
@@ -119,8 +117,8 @@ test('a fresh engine without --cache-from runs every step; docker build --cache-
   assert.deepEqual([singleJson(cold.stdout)['cached'], singleJson(cold.stdout)['containersCreated']], [0, 1]);
 
   const viaDocker = await freshEngine('fresh-docker');
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(path.dirname(viaDocker.socket), 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
-  const out = await exec('docker', ['build', '--cache-from', cached, '-t', 'app:docker', '.'], { cwd: ctx, env });
+  const out = await runDocker(dockerSocketOf(viaDocker.socket), ['build', '--cache-from', cached, '-t', 'app:docker', '.'], { cwd: ctx, env: { DOCKER_BUILDKIT: '0' } });
+  assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout.match(/Using cache/g)?.length, STEPS_AFTER_FROM, out.stdout);
   assert.doesNotMatch(out.stdout, /Running in/);
   assert.match(out.stdout, new RegExp(`Successfully built ${originId.slice(7, 19)}`));

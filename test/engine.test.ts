@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { ApiClient } from '../src/api/client';
 import type { ContainerCreateRequest } from '../src/api/types/containers';
 import { runBerth, singleJson } from './support/cli';
+import { runDocker } from './support/docker-cli';
 import { startRegistry, type Registry } from './support/registry';
 import { ensureTestImages, type TestImages } from './support/test-images';
 
@@ -225,19 +226,18 @@ test('the state machine refuses what does not make sense', async () => {
 });
 
 test('the real docker CLI runs containers on berthd', async () => {
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'run', 'docker.sock')}` };
-  const v = await exec('docker', ['version', '--format', '{{.Server.Version}}'], { env });
-  assert.match(v.stdout, /\d+\.\d+\.\d+/);
-  const run = await exec('docker', ['run', '--rm', images.latest, 'sh', '-c', 'echo hello docker; exit 5'], { env }).then(
-    () => ({ code: 0, stdout: '' }),
-    (e: { code: number; stdout: string }) => e,
-  );
+  const socket = path.join(dir, 'run', 'docker.sock');
+  const docker = async (args: readonly string[]): Promise<string> => {
+    const r = await runDocker(socket, args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  assert.match(await docker(['version', '--format', '{{.Server.Version}}']), /\d+\.\d+\.\d+/);
+  const run = await runDocker(socket, ['run', '--rm', images.latest, 'sh', '-c', 'echo hello docker; exit 5']);
   assert.equal(run.code, 5);
   assert.equal(run.stdout, 'hello docker\n');
-  const { stdout: id } = await exec('docker', ['run', '-d', '--label', 'berth.test=1', images.latest, 'sleep', '100'], { env });
-  const ps = await exec('docker', ['ps', '--filter', 'label=berth.test=1', '--format', '{{.ID}}'], { env });
-  assert.equal(ps.stdout.trim(), id.trim().slice(0, 12));
-  await exec('docker', ['rm', '-f', id.trim()], { env });
-  const after = await exec('docker', ['ps', '-a', '--format', '{{.ID}}'], { env });
-  assert.doesNotMatch(after.stdout, new RegExp(id.trim().slice(0, 12)));
+  const id = (await docker(['run', '-d', '--label', 'berth.test=1', images.latest, 'sleep', '100'])).trim();
+  assert.equal((await docker(['ps', '--filter', 'label=berth.test=1', '--format', '{{.ID}}'])).trim(), id.slice(0, 12));
+  await docker(['rm', '-f', id]);
+  assert.doesNotMatch(await docker(['ps', '-a', '--format', '{{.ID}}']), new RegExp(id.slice(0, 12)));
 });
