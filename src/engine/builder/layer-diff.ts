@@ -9,7 +9,7 @@
  * tar (its digest is the diff id, as Docker's local layers are uncompressed).
  */
 import { createReadStream, type BigIntStats, type Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, rmdir, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +23,12 @@ import type { ApplyTarget } from '../snapshots/dir-snapshotter';
 export interface DiffOptions {
   /** Paths (relative, no leading slash) to leave out when no lower layer has them: mount points the runtime made. */
   readonly runtimeArtifacts?: readonly string[];
+  /**
+   * Remove such mount points from the snapshot when they are placeholders (an
+   * empty file or directory: what was mounted on them stays outside the tree),
+   * so that the snapshot holds exactly the layer; others are left out.
+   */
+  readonly removeMountPoints?: boolean;
   /** Native snapshots: the parent's full tree (absent: the step starts from nothing). */
   readonly parentTree?: string;
   readonly signal?: AbortSignal;
@@ -53,6 +59,20 @@ async function markedPaths(root: string, signal?: AbortSignal): Promise<{ opaque
 }
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+
+/**
+ * Removes `full` when it is a mount point's placeholder (an empty file or an
+ * empty directory), keeping its directory's times; false when it is not one.
+ */
+async function removePlaceholder(full: string, st: Stats | BigIntStats): Promise<boolean> {
+  const empty = st.isDirectory() ? (await readdir(full)).length === 0 : st.isFile() && Number(st.size) === 0;
+  if (!empty) return false;
+  const dir = path.dirname(full);
+  const times = await lstat(dir);
+  await (st.isDirectory() ? rmdir(full) : unlink(full));
+  await utimes(dir, times.atime, times.mtime);
+  return true;
+}
 
 async function inLowers(lowers: readonly string[], rel: string): Promise<boolean> {
   for (const lower of lowers) if (await lstat(path.join(lower, rel)).catch(() => undefined)) return true;
@@ -116,7 +136,7 @@ async function walkCompare(root: string, parent: string | undefined, p: Pack, op
       const st = await lstat(full, { bigint: true });
       const before = parent && old.has(name) ? await lstat(path.join(parent, childRel), { bigint: true }) : undefined;
       if (!before && skip.has(childRel)) {
-        ws.leftOut = true;
+        if (!options.removeMountPoints || !(await removePlaceholder(full, st))) ws.leftOut = true;
         continue;
       }
       const changed = !before || !same(st, before) || (st.isSymbolicLink() && (await readlink(full)) !== (await readlink(path.join(parent ?? '', childRel))));
@@ -142,7 +162,7 @@ async function walkUpper(target: ApplyTarget, p: Pack, options: DiffOptions, ws:
       const full = path.join(root, childRel);
       const st = await lstat(full);
       if (skip.has(childRel) && !(await inLowers(target.lowers, childRel))) {
-        ws.leftOut = true;
+        if (!options.removeMountPoints || !(await removePlaceholder(full, st))) ws.leftOut = true;
         continue;
       }
       if (isWhiteout(st)) {

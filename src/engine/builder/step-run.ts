@@ -84,10 +84,11 @@ export async function runStep(deps: RunDeps, state: BuildState, step: RunStep): 
       const key = snapshotKey(record.id);
       const target = await deps.snapshotter.applyTarget(key);
       const { layer, exact } = await withParentTree(deps.snapshotter, target.mode, topChain(state), (parentTree) =>
-        storeDiff(deps.content, target, { runtimeArtifacts: RUNTIME_ARTIFACTS, ...(parentTree ? { parentTree } : {}), ...signal }),
+        storeDiff(deps.content, target, { runtimeArtifacts: RUNTIME_ARTIFACTS, removeMountPoints: true, ...(parentTree ? { parentTree } : {}), ...signal }),
       );
-      // The container's snapshot holds exactly the layer: it becomes the layer's snapshot (removing
-      // the container then finds it gone), so the layer is not unpacked again.
+      // The container's snapshot holds exactly the layer (the runtime's empty mount points are removed
+      // from it): it becomes the layer's snapshot (removing the container then finds it gone), so the
+      // layer is not unpacked again.
       if (exact) {
         const chainId = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1) as Digest;
         await deps.snapshotter.commit(chainId, key).catch((err: unknown) => {
