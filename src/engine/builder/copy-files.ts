@@ -53,6 +53,32 @@ async function isArchive(file: string): Promise<boolean> {
   }
 }
 
+/** Entries of one directory copied at once (their file operations queue in the thread pool, four at a time). */
+const PARALLEL = 8;
+
+/**
+ * Runs `fn` on each item, at most `limit` at a time. After a failure no
+ * further item starts; the first error is thrown once those running ended.
+ */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
 class Copier {
   constructor(
     private readonly root: SourceRoot,
@@ -67,6 +93,12 @@ class Copier {
     await utimes(target, times.atime, times.mtime);
   }
 
+  /** Copies the entries of the source directory `abs` (`rel` in the root) into the host directory `dir`. */
+  async children(rel: string, abs: string, dir: string): Promise<void> {
+    const names = (await readdir(abs)).filter((name) => !this.root.ignored(rel ? `${rel}/${name}` : name));
+    await eachLimited(names, PARALLEL, (name) => this.entry(rel ? `${rel}/${name}` : name, path.join(abs, name), path.join(dir, name)));
+  }
+
   /** Copies one entry `rel` of the source root to the host path `target`. */
   async entry(rel: string, abs: string, target: string): Promise<void> {
     this.options.signal?.throwIfAborted();
@@ -75,10 +107,7 @@ class Copier {
     if (st.isDirectory()) {
       if (there && !there.isDirectory()) await rm(target, { force: true });
       if (!there?.isDirectory()) await mkdir(target);
-      for (const name of (await readdir(abs)).sort()) {
-        const childRel = rel ? `${rel}/${name}` : name;
-        if (!this.root.ignored(childRel)) await this.entry(childRel, path.join(abs, name), path.join(target, name));
-      }
+      await this.children(rel, abs, target);
       return this.attrs(target, st.mode, st, false);
     }
     if (there?.isDirectory()) throw new BerthError('invalid_argument', `cannot replace directory ${target} with a file`);
@@ -113,11 +142,7 @@ export async function copySources(rootfs: string, root: SourceRoot, sources: rea
     const destHost = await resolveInRoot(rootfs, dest);
     const destIsDir = wantsDir || (await lstat(destHost).catch(() => undefined))?.isDirectory() === true;
     if (s.stat.isDirectory()) {
-      const dir = await mkdirIn(rootfs, dest, options.owner);
-      for (const name of (await readdir(s.abs)).sort()) {
-        const childRel = s.rel ? `${s.rel}/${name}` : name;
-        if (!root.ignored(childRel)) await copier.entry(childRel, path.join(s.abs, name), path.join(dir, name));
-      }
+      await copier.children(s.rel, s.abs, await mkdirIn(rootfs, dest, options.owner));
       continue;
     }
     if (options.extract && !s.remote && s.stat.isFile() && (await isArchive(s.abs))) {
