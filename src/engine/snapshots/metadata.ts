@@ -5,7 +5,7 @@
  * containerd's snapshotters (not_found, already_exists, invalid_argument for
  * a parent that is not committed, failed_precondition for the wrong kind or
  * a snapshot with children). The file is read once; the daemon owns it and
- * keeps what it last read or wrote in memory (as text, parsed per caller).
+ * keeps what it last read or wrote in memory.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -34,8 +34,12 @@ export interface Metadata {
 export class SnapshotBook {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly file: string;
-  /** metadata.json as last read or written. */
-  private text: string | undefined;
+  /**
+   * The metadata as last read or written. It is never changed in place: a
+   * change works on a draft (a new table of the same, unchanged, records)
+   * that replaces it once saved, so what read() returned stays as it was.
+   */
+  private current: Metadata | undefined;
   /** Counts saves, so that a read that began before one does not keep what it read. */
   private saves = 0;
 
@@ -43,47 +47,44 @@ export class SnapshotBook {
     this.file = path.join(root, 'metadata.json');
   }
 
+  /** The metadata; treat it as read-only (exclusive() hands out what may be changed). */
   async read(): Promise<Metadata> {
-    let text = this.text;
-    if (text === undefined) {
-      const saves = this.saves;
-      try {
-        text = await readFile(this.file, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextId: 1, snapshots: {} };
-        throw new BerthError('internal', `cannot read snapshot metadata ${this.file}`, { cause: err });
-      }
-      if (saves === this.saves) this.text = text;
-    }
+    if (this.current) return this.current;
+    const saves = this.saves;
+    let meta: Metadata;
     try {
-      const meta = JSON.parse(text) as Metadata;
-      return { version: 1, nextId: meta.nextId, snapshots: meta.snapshots };
+      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as Metadata;
+      meta = { version: 1, nextId: parsed.nextId, snapshots: parsed.snapshots };
     } catch (err) {
-      this.text = undefined;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextId: 1, snapshots: {} };
       throw new BerthError('internal', `cannot read snapshot metadata ${this.file}`, { cause: err });
     }
+    if (saves === this.saves) this.current = meta;
+    return meta;
   }
 
   private async save(meta: Metadata): Promise<void> {
-    const text = JSON.stringify(meta);
     this.saves++;
-    this.text = undefined;
+    this.current = undefined;
     await mkdir(this.root, { recursive: true });
     const tmp = `${this.file}.tmp-${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, text);
+    await writeFile(tmp, JSON.stringify(meta));
     await rename(tmp, this.file);
-    this.text = text;
+    this.current = meta;
   }
 
   /**
-   * Runs `fn` alone; when it returns `true` for `save`, the metadata it
-   * changed is written before the result is returned.
+   * Runs `fn` alone on a draft of the metadata; when it returns `true` for
+   * `save`, the draft is written (and becomes the metadata) before the
+   * result is returned. `fn` may add, replace and delete records in the
+   * draft, never change a record itself.
    */
   exclusive<T>(fn: (meta: Metadata) => Promise<{ result: T; save: boolean }>): Promise<T> {
     const run = this.lock.then(async () => {
-      const meta = await this.read();
-      const { result, save } = await fn(meta);
-      if (save) await this.save(meta);
+      const base = await this.read();
+      const draft: Metadata = { version: 1, nextId: base.nextId, snapshots: { ...base.snapshots } };
+      const { result, save } = await fn(draft);
+      if (save) await this.save(draft);
       return result;
     });
     this.lock = run.catch(() => undefined);
