@@ -3,7 +3,8 @@
 // COPY of 300 files and a 4 MiB file, two RUNs, LABEL, CMD) built cold (--no-cache) and
 // fully cached, on berthd and on Debian's dockerd (classic builder), with the same docker
 // CLI (DOCKER_BUILDKIT=0 docker build --network none); `berth build` as well. The base
-// image comes from the local test registry into both. Interleaved runs, medians, ratios.
+// image comes from the local test registry into both. Interleaved runs (the two engines take
+// turns in going first), medians, ratios.
 // Needs root and a build (node scripts/build.mjs && npx tsc). Usage: node bench/build.mjs [--runs 5]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
@@ -93,12 +94,17 @@ CMD ["cat", "/app/out/all.txt"]
   const idDockerd = dockerBuild(dockerEnv, []);
   berthBuild([]);
   const t = { berthCold: [], berthWarm: [], dockerdCold: [], dockerdWarm: [], cliCold: [], cliWarm: [], floor: [] };
+  // berthd and dockerd take turns in going first in each phase, so that neither always runs right
+  // after the cold builds (while the machine settles from them).
+  const engines = [
+    { cold: t.berthCold, warm: t.berthWarm, env: berthEnv },
+    { cold: t.dockerdCold, warm: t.dockerdWarm, env: dockerEnv },
+  ];
   for (let i = 0; i < runs; i++) {
-    t.berthCold.push(time(() => dockerBuild(berthEnv, ['--no-cache'])));
-    t.dockerdCold.push(time(() => dockerBuild(dockerEnv, ['--no-cache'])));
+    const order = i % 2 === 0 ? engines : [...engines].reverse();
+    for (const e of order) e.cold.push(time(() => dockerBuild(e.env, ['--no-cache'])));
     t.cliCold.push(time(() => berthBuild(['--no-cache'])));
-    t.berthWarm.push(time(() => dockerBuild(berthEnv, [])));
-    t.dockerdWarm.push(time(() => dockerBuild(dockerEnv, [])));
+    for (const e of order) e.warm.push(time(() => dockerBuild(e.env, [])));
     t.cliWarm.push(time(() => berthBuild([])));
     t.floor.push(await timeAsync(floorBuild));
   }
