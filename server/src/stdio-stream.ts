@@ -10,6 +10,15 @@ import { Duplex } from 'node:stream';
 import { BatchWriter } from '../../src/common/stream/batch-writer';
 import { slabReads } from './slab-reads';
 
+/**
+ * What stdout queues before the stream waits for it: the SSH packets of a
+ * whole window can then leave in one writev. With node's 16 KiB, every
+ * 32 KiB packet waited for the one before it to be written, and data from
+ * the container (a forwarded port's replies) left one packet per turn of the
+ * event loop, one write each.
+ */
+const OUTPUT_BUFFER = 1 << 20;
+
 export class StdioStream extends Duplex {
   private readonly writer: BatchWriter;
 
@@ -19,7 +28,8 @@ export class StdioStream extends Duplex {
     input: (deliver: (chunk: Buffer) => boolean) => net.Socket,
     private readonly output: net.Socket,
   ) {
-    super({ allowHalfOpen: true });
+    // As much again may wait here: a WebSocketStream writing into this one waits when this says full.
+    super({ allowHalfOpen: true, writableHighWaterMark: OUTPUT_BUFFER });
     this.writer = new BatchWriter(output);
     this.input = input((chunk) => this.push(chunk));
     this.input.once('end', () => this.push(null));
@@ -49,7 +59,18 @@ export class StdioStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    if (this.writer.write(chunk)) done();
+    this.written(this.writer.write(chunk), done);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    let ok = true;
+    for (const { chunk } of chunks) ok = this.writer.write(chunk);
+    this.written(ok, done);
+  }
+
+  /** Goes on until stdout holds OUTPUT_BUFFER (its 'drain' comes once a write said false). */
+  private written(ok: boolean, done: (err?: Error | null) => void): void {
+    if (ok || this.output.writableLength < OUTPUT_BUFFER) done();
     else this.output.once('drain', () => done());
   }
 
