@@ -9,6 +9,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { BatchWriter } from '../../src/common/stream/batch-writer';
 import { slabReads } from './slab-reads';
+import type { SlabSource } from './slab-source';
 
 /**
  * What stdout queues before the stream waits for it: the SSH packets of a
@@ -38,7 +39,7 @@ export class StdioStream extends Duplex {
   }
 
   /** Fds 0 and 1 of this process; undefined when either is not a pipe or a socket. */
-  static fromProcess(): StdioStream | undefined {
+  static fromProcess(slabs?: SlabSource): StdioStream | undefined {
     const streamy = (fd: number): boolean => {
       const st = fstatSync(fd);
       return st.isFIFO() || st.isSocket();
@@ -47,7 +48,7 @@ export class StdioStream extends Duplex {
     return new StdioStream(
       (deliver) => {
         // net.Socket takes onread for a socket it wraps too; its types say so only for connect().
-        const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = { fd: 0, readable: true, writable: false, onread: slabReads(deliver) };
+        const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = { fd: 0, readable: true, writable: false, onread: slabReads(deliver, slabs) };
         return new net.Socket(options);
       },
       new net.Socket({ fd: 1, readable: false, writable: true }),
