@@ -3,20 +3,20 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { SLAB, SlabSource } from './slab-source';
 
-test('a collection every 8 slabs, each slab its own 1 MiB', () => {
+test('a collection every 4 slabs, each slab its own 1 MiB', () => {
   let taken = 0;
   const collections: number[] = [];
   const slabs = new SlabSource(() => collections.push(taken));
   const seen: Buffer[] = [];
-  while (taken < 17) {
+  while (taken < 9) {
     const slab = slabs.take();
     taken++;
     assert.equal(slab.length, SLAB);
     assert.ok(seen.every((s) => s.buffer !== slab.buffer), 'a slab is never handed out twice');
     seen.push(slab);
   }
-  // Called as the 8th and the 16th slab were taken.
-  assert.deepEqual(collections, [7, 15]);
+  // Called before the 4th and the 8th slab were taken.
+  assert.deepEqual(collections, [3, 7]);
 });
 
 test('without a collection, slabs come all the same', () => {

@@ -10,7 +10,7 @@
 export const SLAB = 1 << 20;
 
 /** Slabs between two scavenges: what a busy tunnel keeps resident, beside the bytes in flight. */
-const SLABS_PER_COLLECTION = 8;
+const SLABS_PER_COLLECTION = 4;
 
 export class SlabSource {
   private taken = 0;
