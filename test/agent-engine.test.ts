@@ -138,6 +138,13 @@ test('ssh-config: one Host block per container with the agent, through berth ssh
   assert.match(text, /StrictHostKeyChecking yes/);
 });
 
+test('ssh-config: OpenSSH and the agent agree on AES-GCM, not OpenSSH\'s first choice chacha20-poly1305', async () => {
+  const r = await ssh(['-v', 'bb.berth', 'true']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /kex: client->server cipher: aes128-gcm@openssh\.com/);
+  assert.match(r.stderr, /kex: server->client cipher: aes128-gcm@openssh\.com/);
+});
+
 for (const [host, user, home] of [
   ['bb', '1000', '/home/app'],
   ['deb', '0', '/root'],

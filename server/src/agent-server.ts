@@ -4,13 +4,16 @@
  * direct-tcpip forwarding to ports inside the container.
  */
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { Server, type Connection } from 'ssh2';
 import type { Logger } from '../../src/common/log';
+import { BatchWriter } from '../../src/common/stream/batch-writer';
 import { pump } from '../../src/common/stream/pump';
 import { checkPublicKey, type AuthorizedKey } from './auth';
 import type { UserContext } from './process-env';
 import { handleSession } from './session';
+import { slabReads } from './slab-reads';
+import type { SlabSource } from './slab-source';
 
 export interface AgentOptions {
   readonly hostKey: Buffer;
@@ -18,6 +21,8 @@ export interface AgentOptions {
   readonly user: UserContext;
   readonly logger: Logger;
   readonly loadPty: () => typeof import('node-pty');
+  /** Slabs for the reads of forwarded sockets (the agent's, shared with its stdio). */
+  readonly slabs?: SlabSource;
 }
 
 /**
@@ -28,16 +33,35 @@ export interface AgentOptions {
  */
 const FORWARD_BUFFER = 1 << 20;
 
-function forwardTcp(connection: Connection, logger: Logger): void {
+/** Hands a socket's reads to a channel; false (the socket pauses) until the channel drains. */
+function intoChannel(socket: net.Socket, channel: Writable): (chunk: Buffer) => boolean {
+  const writer = new BatchWriter(channel);
+  socket.once('end', () => channel.end());
+  return (chunk) => {
+    if (writer.write(chunk)) return true;
+    channel.once('drain', () => socket.resume());
+    return false;
+  };
+}
+
+function forwardTcp(connection: Connection, logger: Logger, slabs: SlabSource | undefined): void {
   connection.on('tcpip', (accept, reject, info) => {
+    // The socket reads into slabs, like the agent's stdio: a read takes what the kernel holds, not 64 KiB
+    // (ssh2 copies the bytes into its packets). Reading starts after 'connect', where the channel is made.
+    let deliver: (chunk: Buffer) => boolean = () => false;
     // Node takes the stream options of net.Socket here too; its types do not say so.
-    const options: net.TcpNetConnectOpts & { writableHighWaterMark: number } = { host: info.destIP, port: info.destPort, writableHighWaterMark: FORWARD_BUFFER };
+    const options: net.TcpNetConnectOpts & { writableHighWaterMark: number } = {
+      host: info.destIP,
+      port: info.destPort,
+      writableHighWaterMark: FORWARD_BUFFER,
+      onread: slabReads((chunk) => deliver(chunk), slabs),
+    };
     const socket = net.connect(options);
     socket.once('connect', () => {
       const channel = accept();
       socket.setNoDelay(true);
       pump(channel, socket);
-      pump(socket, channel);
+      deliver = intoChannel(socket, channel);
       const close = (): void => {
         socket.destroy();
         channel.destroy();
@@ -65,7 +89,7 @@ export function createAgentServer(options: AgentOptions): Server {
     });
     connection.on('ready', () => {
       connection.on('session', (accept) => handleSession(accept(), { user: options.user, logger, loadPty: options.loadPty }));
-      forwardTcp(connection, logger);
+      forwardTcp(connection, logger, options.slabs);
     });
     connection.on('error', (err) => logger.debug('connection error', { error: err.message }));
   });

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/common/log';
 import { createAgentServer, serveStream } from './agent-server';
 import { parseAuthorizedKeys } from './auth';
 import { userContext } from './process-env';
+import { SlabSource, youngCollection } from './slab-source';
 import { StdioStream } from './stdio-stream';
 import { WebSocketStream } from './websocket-stream';
 
@@ -42,8 +43,9 @@ function main(): void {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module, loaded only when a PTY is asked for
   const loadPty = (): typeof import('node-pty') => require('node-pty') as typeof import('node-pty');
-  const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty });
-  const stdio = StdioStream.fromProcess() ?? Duplex.from({ readable: process.stdin, writable: process.stdout });
+  const slabs = new SlabSource(youngCollection());
+  const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty, slabs });
+  const stdio = StdioStream.fromProcess(slabs) ?? Duplex.from({ readable: process.stdin, writable: process.stdout });
   // The engine may hand over the client's connection itself, upgrade read: then SSH runs in WebSocket messages.
   const accept = process.env['BERTH_AGENT_WEBSOCKET_ACCEPT'];
   const protocol = process.env['BERTH_AGENT_WEBSOCKET_PROTOCOL'];

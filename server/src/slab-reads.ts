@@ -6,18 +6,18 @@
  * split between two reads, which ssh2 must copy back together.
  */
 import type { OnReadOpts } from 'node:net';
+import { SLAB, SlabSource } from './slab-source';
 
-const SLAB = 1 << 20;
 const MIN_READ = 64 * 1024;
 
 /** The `onread` option of a net.Socket that hands each read to `deliver` (false: pause the socket). */
-export function slabReads(deliver: (chunk: Buffer) => boolean): OnReadOpts {
-  let slab = Buffer.allocUnsafeSlow(SLAB);
+export function slabReads(deliver: (chunk: Buffer) => boolean, slabs = new SlabSource()): OnReadOpts {
+  let slab = slabs.take();
   let used = 0;
   return {
     buffer: () => {
       if (SLAB - used < MIN_READ) {
-        slab = Buffer.allocUnsafeSlow(SLAB);
+        slab = slabs.take();
         used = 0;
       }
       return slab.subarray(used);

@@ -17,6 +17,13 @@ function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * AES-GCM first: OpenSSH offers chacha20-poly1305 first, which costs the
+ * client and the agent (ssh2) some 10-20% more CPU per byte than AES-GCM on
+ * CPUs with AES instructions. Every name here is in OpenSSH since 6.5.
+ */
+const CIPHERS = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr';
+
 export function hostBlock(c: AgentCredentials, files: { identity: string; knownHosts: string }, proxy: readonly string[]): string {
   const alias = `${c.name}.berth`;
   return [
@@ -24,6 +31,7 @@ export function hostBlock(c: AgentCredentials, files: { identity: string; knownH
     `  HostName ${c.name}`,
     `  User ${c.user}`,
     `  ProxyCommand ${proxy.map(quote).join(' ')}`,
+    `  Ciphers ${CIPHERS}`,
     `  IdentityFile ${quote(files.identity)}`,
     '  IdentitiesOnly yes',
     `  UserKnownHostsFile ${quote(files.knownHosts)}`,

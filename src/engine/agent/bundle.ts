@@ -28,11 +28,13 @@ export interface AgentBundleSources {
 
 /**
  * How node runs the agent: a young generation of 1 MiB (not 16: the tunnel's
- * buffers die young, and a big nursery only holds more of them at once), and
+ * buffers die young, and a big nursery only holds more of them at once),
  * V8's collector and compilers on the main thread (a heap this small gains
- * nothing from concurrent helpers, which cost CPU and malloc arenas).
+ * nothing from concurrent helpers, which cost CPU and malloc arenas), and
+ * gc() for the agent's read slabs, which ask for a scavenge every few MiB
+ * (server/src/slab-source.ts).
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--single-threaded'];
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--single-threaded', '--expose-gc'];
 
 /** Packages the agent loads at run time (everything else is in the bundle). */
 const RUNTIME_PACKAGES = ['ssh2', 'node-pty'];
