@@ -20,6 +20,7 @@ import { runChecked } from '../src/common/process/spawn';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { repoRoot } from './support/repo';
 import { ensureDebianImage } from './support/test-images';
+import { gotoPage } from './support/browser';
 import { freePort, openWorkbench, type CodeServer, type Workbench } from './extension/code-server';
 import { answerInput, explorerItem, openFromExplorer, pickQuickItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
@@ -61,7 +62,7 @@ async function openContainerWindow(ws: string, entry: string): Promise<{ contain
   const up = await (fx as EngineFixture).berth(['up', '--workspace-folder', ws]);
   assert.equal(up.code, 0, up.stderr);
   const result = JSON.parse(up.stdout) as { containerId: string; remoteWorkspaceFolder: string };
-  await page.goto(`${(cs as CodeServer).url}/?folder=${encodeURIComponent(`berth-container://${result.containerId}${result.remoteWorkspaceFolder}`)}`);
+  await gotoPage(page, `${(cs as CodeServer).url}/?folder=${encodeURIComponent(`berth-container://${result.containerId}${result.remoteWorkspaceFolder}`)}`);
   await explorerItem(page, entry, 120_000);
   return result;
 }
@@ -106,7 +107,7 @@ test('code-server: Reopen in Container shows the container files, a container te
     }),
   );
 
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+  await gotoPage(page, `${server.url}/?folder=${encodeURIComponent(ws)}`);
   await explorerItem(page, 'hello.txt');
   // The folder has a configuration: the extension offers to reopen it in its container.
   await page.locator('.notifications-toasts', { hasText: 'Reopen in Container' }).waitFor({ state: 'visible', timeout: 60_000 });
@@ -226,7 +227,7 @@ test('code-server: Add Dev Container Configuration Files from a template, Attach
   const ws = path.join(f.dir, 'plain-project');
   await mkdir(ws, { recursive: true });
   await writeFile(path.join(ws, 'notes.txt'), 'no dev container yet\n');
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+  await gotoPage(page, `${server.url}/?folder=${encodeURIComponent(ws)}`);
   await explorerItem(page, 'notes.txt');
 
   // The Debian template, with its options answered in quick picks.

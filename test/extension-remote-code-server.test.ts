@@ -19,6 +19,7 @@ import { runBerth, singleJson } from './support/cli';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { createToken, startGatewayProcess, type GatewayProcess } from './support/gateway';
 import { repoRoot } from './support/repo';
+import { gotoPage } from './support/browser';
 import { openWorkbench, type CodeServer, type Workbench } from './extension/code-server';
 import { answerInput, explorerItem, runCommand, waitForFolder, waitForTerminalText } from './extension/workbench';
 
@@ -82,7 +83,7 @@ test('code-server: Connect to Remote Host (a gateway), Reopen in Container says 
     await mkdir(path.join(ws, '.devcontainer'), { recursive: true });
     await writeFile(path.join(ws, 'local.txt'), 'local\n');
     await writeFile(path.join(ws, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: f.images.latest }));
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await gotoPage(page, `${server.url}/?folder=${encodeURIComponent(ws)}`);
     await explorerItem(page, 'local.txt');
 
     await runCommand(page, 'Berth: Connect to Remote Host...');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { runBerth, singleJson } from './support/cli';
-import { launchChromium } from './support/browser';
+import { gotoPage, launchChromium } from './support/browser';
 import { startEngineFixture, type EngineFixture } from './support/engine-fixture';
 import { createToken, gatewayRequest, startGatewayProcess, type GatewayProcess } from './support/gateway';
 import { repoRoot } from './support/repo';
@@ -77,7 +77,7 @@ after(async () => {
 });
 
 test('dashboard: a wrong token is refused; the right one lists only the user\'s containers with state and resource use', { timeout: 60_000 }, async () => {
-  await page.goto(gw.url);
+  await gotoPage(page, gw.url);
   await page.locator('#login').waitFor({ state: 'visible' });
   await page.fill('#token', 'berth_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
   await page.click('#login button[type=submit]');
@@ -101,7 +101,7 @@ test('dashboard: a wrong token is refused; the right one lists only the user\'s 
   const href = await link.getAttribute('href');
   assert.match(href ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const web = await page.context().newPage();
-  await web.goto(href ?? '');
+  await gotoPage(web, href ?? '');
   assert.equal(await web.textContent('h1'), 'published port');
   await web.close();
 });
@@ -142,7 +142,7 @@ test('dashboard: a web port inside the container opens through the gateway; rebu
   const serve = await gatewayRequest(gw, 'POST', `/v1/containers/${devId}/exec`, { token: frank, body: { cmd: ['sh', '-c', 'mkdir -p /tmp/www && echo "<h1>served from the container</h1>" > /tmp/www/index.html && httpd -p 127.0.0.1:8080 -h /tmp/www'] } });
   assert.match(serve.text, /"exitCode":0/);
   const web = await page.context().newPage();
-  await web.goto(`${gw.url}/gw/containers/${devId}/ports/8080`);
+  await gotoPage(web, `${gw.url}/gw/containers/${devId}/ports/8080`);
   assert.equal(await web.textContent('h1'), 'served from the container');
   await web.screenshot({ path: path.join(artifacts, 'dashboard-forwarded-port.png') });
   await web.close();

@@ -1,6 +1,6 @@
 // Debian's chromium, driven headless by playwright-core, for the dashboard and extension tests.
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
 
@@ -8,4 +8,20 @@ export const chromiumPath = "/usr/bin/chromium";
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: scripts/setup installs Debian's chromium`);
   return chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+}
+
+/**
+ * page.goto, again when chromium dropped the navigation because a network
+ * interface came or went (net::ERR_NETWORK_CHANGED): suites running beside
+ * this one make and remove veths and bridges all the time.
+ */
+export async function gotoPage(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes("ERR_NETWORK_CHANGED")) throw err;
+    }
+  }
 }
