@@ -6,37 +6,24 @@
  * anonymous memory resident; with it, 20-25 MB.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { Client, type ClientChannel } from 'ssh2';
+import type { ClientChannel } from 'ssh2';
 import { AGENT_NODE_FLAGS } from '../src/engine/agent/bundle';
 import { startAgentFixture, type AgentFixture } from './support/agent-fixture';
+import { connectStdioAgent, type StdioAgent } from './support/agent-stdio-client';
 
 let agent: AgentFixture;
-let client: Client;
-let agentPid: number;
-let stopAgent: () => void;
+let stdio: StdioAgent;
 
 before(async () => {
   agent = await startAgentFixture();
-  const [node = '', ...args] = agent.agentArgv;
-  const child = spawn(node, [...AGENT_NODE_FLAGS, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  agentPid = child.pid ?? 0;
-  stopAgent = () => child.kill();
-  client = new Client();
-  const privateKey = await readFile(agent.clientKey);
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve).once('error', reject);
-    client.connect({ sock: Duplex.from({ readable: child.stdout, writable: child.stdin }), username: 'root', privateKey, hostVerifier: () => true });
-  });
+  stdio = await connectStdioAgent(agent, AGENT_NODE_FLAGS);
 });
 
 after(async () => {
-  client.end();
-  stopAgent();
+  stdio.stop();
   await agent[Symbol.asyncDispose]();
 });
 
@@ -55,7 +42,7 @@ test('128 MB through the tunnel leave less than 32 MiB of anonymous memory in th
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
   const port = (server.address() as net.AddressInfo).port;
-  const channel = await new Promise<ClientChannel>((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, ch) => (err ? reject(err) : resolve(ch))));
+  const channel = await new Promise<ClientChannel>((resolve, reject) => stdio.client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, ch) => (err ? reject(err) : resolve(ch))));
   channel.resume();
   const total = 128 << 20;
   const chunk = Buffer.alloc(1 << 20, 1);
@@ -66,6 +53,6 @@ test('128 MB through the tunnel leave less than 32 MiB of anonymous memory in th
   await new Promise((resolve) => channel.once('close', resolve));
   await sunk;
   assert.equal(received, total);
-  const anon = await anonymousMiB(agentPid);
+  const anon = await anonymousMiB(stdio.pid);
   assert.ok(anon < 32, `the agent holds ${anon.toFixed(1)} MiB of anonymous memory`);
 });

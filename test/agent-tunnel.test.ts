@@ -5,35 +5,23 @@
  * queues them.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { Client, type ClientChannel } from 'ssh2';
+import type { ClientChannel } from 'ssh2';
 import { startAgentFixture, type AgentFixture } from './support/agent-fixture';
+import { connectStdioAgent, type StdioAgent } from './support/agent-stdio-client';
 
 let agent: AgentFixture;
-let client: Client;
-let stopAgent: () => void;
+let stdio: StdioAgent;
 
 before(async () => {
   agent = await startAgentFixture();
-  const [file = '', ...args] = agent.agentArgv;
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  stopAgent = () => child.kill();
-  client = new Client();
-  const privateKey = await readFile(agent.clientKey);
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve).once('error', reject);
-    client.connect({ sock: Duplex.from({ readable: child.stdout, writable: child.stdin }), username: 'root', privateKey, hostVerifier: () => true });
-  });
+  stdio = await connectStdioAgent(agent);
 });
 
 after(async () => {
-  client.end();
-  stopAgent();
+  stdio.stop();
   await agent[Symbol.asyncDispose]();
 });
 
@@ -45,7 +33,7 @@ async function listen(onConnection: (socket: net.Socket) => void): Promise<net.S
 }
 
 function forward(port: number): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, channel) => (err ? reject(err) : resolve(channel))));
+  return new Promise((resolve, reject) => stdio.client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, channel) => (err ? reject(err) : resolve(channel))));
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -66,7 +54,7 @@ test('64 MB cross the tunnel to a server and back intact', async (t) => {
     });
     const early = (what: string) => (): void => reject(new Error(`${what} after ${received} of ${data.length} bytes`));
     channel.once('close', early('the channel closed'));
-    client.once('end', early('the agent ended the connection'));
+    stdio.client.once('end', early('the agent ended the connection'));
   });
   // Odd-sized writes, so that packets do not line up with them.
   for (let at = 0; at < data.length; at += 1_000_003) channel.write(data.subarray(at, at + 1_000_003));
