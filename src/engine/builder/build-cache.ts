@@ -4,12 +4,13 @@
  * content of the files the step reads. An entry counts only while its
  * layers are still there (blob and snapshot). Entries are files under the
  * root, with the recently used ones also kept in memory; a build checks
- * each layer once (one read of the snapshot table per build, not per step).
+ * each layer (snapshot and blob) once.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Digest } from '../../api/types/oci';
+import { BerthError } from '../../common/errors';
 import type { ContentStore } from '../content/store';
 import { writeJsonAtomic } from '../images/records';
 import type { Snapshotter } from '../snapshots/types';
@@ -32,11 +33,11 @@ export function cacheKey(parts: CacheKeyParts): string {
 const IN_MEMORY = 1024;
 
 /**
- * What one build found of the layers: committed snapshots (read once) and
+ * What one build found of the layers: committed snapshots and
  * blobs (each checked once). Lives as long as the build.
  */
 export class LayerCheck {
-  private snapshots: Promise<Set<string>> | undefined;
+  private readonly snapshots = new Map<string, Promise<boolean>>();
   private readonly blobs = new Map<string, Promise<boolean>>();
 
   constructor(
@@ -48,7 +49,7 @@ export class LayerCheck {
   async present(state: BuildState): Promise<boolean> {
     const top = topChain(state);
     if (top === undefined) return true;
-    if (!(await this.snapshotSet()).has(top)) return false;
+    if (!(await this.snapshot(top))) return false;
     const found = await Promise.all(state.layers.map((l) => this.blob(l.digest)));
     return found.every(Boolean);
   }
@@ -56,18 +57,24 @@ export class LayerCheck {
   /** A snapshot or blob this build made itself. */
   made(state: BuildState): void {
     const top = topChain(state);
-    if (top !== undefined) void this.snapshotSet().then((s) => s.add(top));
+    if (top !== undefined) this.snapshots.set(top, Promise.resolve(true));
     for (const l of state.layers) this.blobs.set(l.digest, Promise.resolve(true));
   }
 
-  private snapshotSet(): Promise<Set<string>> {
-    return (this.snapshots ??= (async () => {
-      const keys = new Set<string>();
-      await this.snapshotter.walk((info) => {
-        if (info.kind === 'committed') keys.add(info.key);
-      });
-      return keys;
-    })());
+  /** Whether `key` is a committed snapshot (each key looked up once per build). */
+  private snapshot(key: string): Promise<boolean> {
+    let found = this.snapshots.get(key);
+    if (!found) {
+      found = this.snapshotter.stat(key).then(
+        (info) => info.kind === 'committed',
+        (err: unknown) => {
+          if (BerthError.is(err, 'not_found')) return false;
+          throw err;
+        },
+      );
+      this.snapshots.set(key, found);
+    }
+    return found;
   }
 
   private blob(digest: Digest): Promise<boolean> {
