@@ -12,8 +12,8 @@ import { slabReads } from './slab-reads';
 import type { SlabSource } from './slab-source';
 
 /**
- * What stdout queues before the stream waits for it: the SSH packets of a
- * whole window can then leave in one writev. With node's 16 KiB, every
+ * What stdout queues before the stream waits for it: many SSH packets can
+ * then leave in one writev. With node's 16 KiB, every
  * 32 KiB packet waited for the one before it to be written, and data from
  * the container (a forwarded port's replies) left one packet per turn of the
  * event loop, one write each.

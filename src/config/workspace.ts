@@ -3,8 +3,8 @@
  * `workspaceMount` defaults of the spec. By default the whole git repository
  * that holds the workspace is mounted, so that git works inside.
  */
-import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../common/path-exists';
 import { run } from '../common/process/spawn';
 
 export interface WorkspaceConfig {
@@ -15,7 +15,7 @@ export interface WorkspaceConfig {
 /** Whether `folder` or a folder above it has a `.git` (directory, or file of a linked work tree). */
 async function gitAbove(folder: string): Promise<boolean> {
   for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
-    if (await access(path.join(dir, '.git')).then(() => true, () => false)) return true;
+    if (await pathExists(path.join(dir, '.git'))) return true;
     if (path.dirname(dir) === dir) return false;
   }
 }

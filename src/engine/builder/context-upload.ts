@@ -81,6 +81,15 @@ class Spool extends Writable {
   }
 }
 
+/** Marks a stored context as just used (pruning keeps the recent ones); false when it is not there. */
+function touch(dir: string): Promise<boolean> {
+  const now = new Date();
+  return utimes(dir, now, now).then(
+    () => true,
+    () => false,
+  );
+}
+
 export interface UploadedContext {
   readonly dir: string;
   /** Digest of the uncompressed tar: equal digests, equal contexts. */
@@ -109,9 +118,7 @@ export class ContextStore {
       const dir = path.join(this.root, digest);
       this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
       try {
-        // Touching it (it stays among the recent ones) is also the check that it is there.
-        const now = new Date();
-        if (!(await utimes(dir, now, now).then(() => true, () => false))) {
+        if (!(await touch(dir))) {
           const file = await spool.toFile();
           // The docker CLI sends a context with a Dockerfile from outside it without padding
           // or end blocks (Docker's own reader does not mind); GNU tar needs them.
@@ -144,8 +151,7 @@ export class ContextStore {
     const dir = path.join(this.root, digest);
     this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
     try {
-      const now = new Date();
-      if (!(await utimes(dir, now, now).then(() => true, () => false))) throw new BerthError('not_found', `build context sha256:${digest} is not stored in the engine`, { details: { context: digest } });
+      if (!(await touch(dir))) throw new BerthError('not_found', `build context sha256:${digest} is not stored in the engine`, { details: { context: digest } });
       return await fn({ dir, digest });
     } finally {
       const left = (this.inUse.get(digest) ?? 1) - 1;

@@ -10,6 +10,7 @@ import { BerthError } from '../../common/errors';
 import { runChecked } from '../../common/process/spawn';
 import { resolveInRoot } from '../volumes/scoped-path';
 import type { Source, SourceRoot } from './context';
+import { eachLimited } from '../../common/each-limited';
 
 export interface CopyOptions {
   readonly owner?: { readonly uid: number; readonly gid: number };
@@ -55,29 +56,6 @@ async function isArchive(file: string): Promise<boolean> {
 
 /** Entries of one directory copied at once (their file operations queue in the thread pool, four at a time). */
 const PARALLEL = 8;
-
-/**
- * Runs `fn` on each item, at most `limit` at a time. After a failure no
- * further item starts; the first error is thrown once those running ended.
- */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-}
 
 class Copier {
   constructor(

@@ -4,17 +4,16 @@
  * anonymous volumes (the mount resolver's business).
  * The caller holds the container's lock.
  */
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRecord } from '../../api/types/containers';
 import { BerthError } from '../../common/errors';
+import { pathExists } from '../../common/path-exists';
 import { unmount } from '../snapshots/mount';
 import { containerPaths, eventAttributes, isActive, snapshotKey, withState, runtimeOf, type ManagerContext } from './context';
 import { assertCanRemove } from './state';
 import { stopHealth } from './health-monitor';
 import { forceKill } from './stop';
-
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 export async function removeLocked(ctx: ManagerContext, record: ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
   assertCanRemove(record, options.force === true);
@@ -28,7 +27,7 @@ export async function removeLocked(ctx: ManagerContext, record: ContainerRecord,
   try {
     // The shim deletes the runtime's state once the container exits: only a state left behind (or a running container's) needs the runtime (four processes under crun on a hybrid host).
     const runtime = runtimeOf(ctx, record);
-    if (await exists(path.join(runtime.root, record.id))) await runtime.delete(record.id, { force: true });
+    if (await pathExists(path.join(runtime.root, record.id))) await runtime.delete(record.id, { force: true });
     await unmount(paths.rootfs);
     await ctx.options.snapshotter.remove(snapshotKey(record.id)).catch((err: unknown) => {
       if (!BerthError.is(err, 'not_found')) throw err;

@@ -12,6 +12,7 @@ import { chainIds } from './chain-id';
 import type { ImageStoreDeps } from './deps';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
 import { formatReference, repositoryName, type ImageReference } from './reference';
+import { eachLimited } from '../../common/each-limited';
 
 const INDEX_TYPES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList]);
 const MANIFEST_TYPES = new Set<string>([MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest]);
@@ -92,32 +93,22 @@ async function fetchLayers(deps: ImageStoreDeps, ref: ImageReference, layers: re
   const seen = new Set<Digest>();
   const queue = layers.filter((l) => !seen.has(l.digest) && seen.add(l.digest));
   for (const l of queue) progress({ id: l.digest.slice(7, 19), status: 'Pulling fs layer' });
-  const worker = async (): Promise<void> => {
-    for (let layer = queue.shift(); layer; layer = queue.shift()) {
-      const id = layer.digest.slice(7, 19);
-      if (await content.has(layer.digest)) {
-        progress({ id, status: 'Already exists' });
-        continue;
-      }
-      let last = 0;
-      await registry.fetchBlob(ref, layer.digest, layer.size, content, {
-        ...(signal ? { signal } : {}),
-        onBytes: (current, total) => {
-          const now = Date.now();
-          if (now - last < PROGRESS_INTERVAL_MS && current < total) return;
-          last = now;
-          progress({ id, status: current < total ? 'Downloading' : 'Verifying Checksum', current, total });
-        },
-      });
-      progress({ id, status: 'Download complete' });
+  await eachLimited(queue, deps.concurrency ?? 3, async (layer) => {
+    const id = layer.digest.slice(7, 19);
+    if (await content.has(layer.digest)) {
+      progress({ id, status: 'Already exists' });
+      return;
     }
-  };
-  const guarded = (): Promise<void> =>
-    worker().catch((err: unknown) => {
-      queue.length = 0; // the other workers stop after their current layer
-      throw err;
+    let last = 0;
+    await registry.fetchBlob(ref, layer.digest, layer.size, content, {
+      ...(signal ? { signal } : {}),
+      onBytes: (current, total) => {
+        const now = Date.now();
+        if (now - last < PROGRESS_INTERVAL_MS && current < total) return;
+        last = now;
+        progress({ id, status: current < total ? 'Downloading' : 'Verifying Checksum', current, total });
+      },
     });
-  const results = await Promise.allSettled(Array.from({ length: Math.min(deps.concurrency ?? 3, queue.length) }, guarded));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+    progress({ id, status: 'Download complete' });
+  });
 }

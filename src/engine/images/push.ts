@@ -8,6 +8,7 @@ import type { Digest, ImageManifest } from '../../api/types/oci';
 import type { ImageRecord, PullProgress } from '../../api/types/images';
 import type { ImageStoreDeps } from './deps';
 import { parseReference, type ImageReference } from './reference';
+import { eachLimited } from '../../common/each-limited';
 
 export async function pushImage(
   deps: ImageStoreDeps,
@@ -28,29 +29,16 @@ export async function pushImage(
   progress({ status: `The push refers to repository [${ref.domain}/${ref.path}]` });
   const blobs = [...manifest.layers, manifest.config];
   for (const b of manifest.layers) progress({ id: b.digest.slice(7, 19), status: 'Preparing' });
-  const queue = [...blobs];
-  const worker = async (): Promise<void> => {
-    for (let blob = queue.shift(); blob; blob = queue.shift()) {
-      const id = blob.digest.slice(7, 19);
-      const sent = await registry.pushBlob(ref, blob.digest, blob.size, content, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(mountFrom ? { mountFrom } : {}),
-        ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
-        onBytes: (current, total) => progress({ id, status: 'Pushing', current, total }),
-      });
-      progress({ id, status: sent ? 'Pushed' : 'Layer already exists' });
-    }
-  };
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(deps.concurrency ?? 3, queue.length) }, () =>
-      worker().catch((err: unknown) => {
-        queue.length = 0;
-        throw err;
-      }),
-    ),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await eachLimited(blobs, deps.concurrency ?? 3, async (blob) => {
+    const id = blob.digest.slice(7, 19);
+    const sent = await registry.pushBlob(ref, blob.digest, blob.size, content, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(mountFrom ? { mountFrom } : {}),
+      ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+      onBytes: (current, total) => progress({ id, status: 'Pushing', current, total }),
+    });
+    progress({ id, status: sent ? 'Pushed' : 'Layer already exists' });
+  });
   const mediaType = manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
   const digest = await registry.putManifest(ref, ref.tag ?? ref.digest ?? 'latest', mediaType, body, options.signal ? { signal: options.signal } : {});
   progress({ status: `${ref.tag ?? 'latest'}: digest: ${digest} size: ${body.length}` });

@@ -6,10 +6,11 @@
  * the engine's prefix and the container id, so leaks can be found.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EndpointRecord } from '../../api/types/networks';
 import { BerthError } from '../../common/errors';
+import { pathExists } from '../../common/path-exists';
 import { run } from '../../common/process/spawn';
 import { unmount } from '../snapshots/mount';
 import { ipBatch, linkNames, listLinks, type ToolOptions } from './host-tools';
@@ -62,7 +63,7 @@ export async function createNetns(file: string, options: ToolOptions = {}, insid
 /** Unmounts and removes the namespace file (the namespace and its veths go with the last user). */
 export async function removeNetns(file: string): Promise<void> {
   // Gone already (a container's exit took it down before its removal): no umount to run.
-  if (!(await access(file).then(() => true, () => false))) return;
+  if (!(await pathExists(file))) return;
   await unmount(file);
   await rm(file, { force: true });
 }

@@ -4,10 +4,10 @@
  * cannot exceed them), the cgroup layout, swap accounting, and for
  * privileged containers the host's device nodes.
  */
-import { constants } from 'node:fs';
-import { access, lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import path from 'node:path';
+import { pathExists } from '../../common/path-exists';
 import { capabilitiesFromMask } from './capabilities';
 import { deviceNumbers } from './devices';
 import type { OciLinuxDevice } from './spec-types';
@@ -25,15 +25,10 @@ export interface HostFacts {
   readonly kernel: string;
 }
 
-const exists = (p: string): Promise<boolean> =>
-  access(p, constants.F_OK).then(
-    () => true,
-    () => false,
-  );
 
 export async function readCgroupLayout(root = '/sys/fs/cgroup'): Promise<CgroupLayout> {
-  if (await exists(path.join(root, 'cgroup.controllers'))) return 'v2';
-  return (await exists(path.join(root, 'unified', 'cgroup.controllers'))) ? 'hybrid' : 'v1';
+  if (await pathExists(path.join(root, 'cgroup.controllers'))) return 'v2';
+  return (await pathExists(path.join(root, 'unified', 'cgroup.controllers'))) ? 'hybrid' : 'v1';
 }
 
 export async function readHostFacts(options: { signal?: AbortSignal } = {}): Promise<HostFacts> {
@@ -44,7 +39,7 @@ export async function readHostFacts(options: { signal?: AbortSignal } = {}): Pro
     readCgroupLayout(),
   ]);
   const nofile = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1];
-  const swapAccounting = cgroup === 'v2' || (await exists('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'));
+  const swapAccounting = cgroup === 'v2' || (await pathExists('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'));
   return {
     ...(nofile ? { nofileHardLimit: Number(nofile) } : {}),
     capabilities: capabilitiesFromMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'),
