@@ -55,6 +55,8 @@ export class BuildJob {
   readonly counts = { cached: 0, layersWritten: 0, containersCreated: 0 };
   private readonly layerCheck: LayerCheck;
   private cacheFrom = new CacheFromImages([]);
+  /** Ids of the states this build hashed (states never change; each is asked for twice or more). */
+  private readonly ids = new WeakMap<BuildState, string>();
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -67,6 +69,19 @@ export class BuildJob {
   ) {
     this.total = dockerfile.stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
     this.layerCheck = parts.cache.check();
+  }
+
+  private idOf(state: BuildState): string {
+    let id = this.ids.get(state);
+    if (id === undefined) {
+      id = stateId(state);
+      this.ids.set(state, id);
+    }
+    return id;
+  }
+
+  private label(state: BuildState): string {
+    return this.idOf(state).slice(0, 12);
   }
 
   private say(text: string): void {
@@ -159,7 +174,7 @@ export class BuildJob {
     } catch (err) {
       throw this.fail(stage.from, err);
     }
-    this.say(` ---> ${stateLabel(state)}`);
+    this.say(` ---> ${this.label(state)}`);
     const scope: StageScope = { args: new Map(), cmdSet: false };
     // ONBUILD triggers of the base run first, in this build's context; the child's config drops them.
     const triggers = onBuildTriggers(state, stage.from, this.file);
@@ -237,13 +252,13 @@ export class BuildJob {
   /** The step from the cache, else executed and stored there. */
   private async cachedStep(ins: Instruction, state: BuildState, scope: StageScope, copy: CopyPlan | undefined): Promise<BuildState> {
     const instruction = ins.heredocs ? JSON.stringify([ins.text, ins.args]) : ins.text;
-    const key = cacheKey({ parent: stateId(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
+    const key = cacheKey({ parent: this.idOf(state), instruction, args: this.argEnv(scope), content: copy?.content ?? '' });
     if (!this.options.noCache) {
       const hit = await this.parts.cache.get(key, this.layerCheck);
       if (hit) {
         this.counts.cached++;
         this.say(' ---> Using cache');
-        this.say(` ---> ${stateLabel(hit)}`);
+        this.say(` ---> ${this.label(hit)}`);
         return hit;
       }
       const reused = await this.fromCacheImages(ins, state, scope, copy);
@@ -251,14 +266,14 @@ export class BuildJob {
         await this.parts.cache.put(key, reused);
         this.counts.cached++;
         this.say(' ---> Using cache (cache-from)');
-        this.say(` ---> ${stateLabel(reused)}`);
+        this.say(` ---> ${this.label(reused)}`);
         return reused;
       }
     }
     const next = await this.executeStep(ins, state, scope, copy);
     await this.parts.cache.put(key, next);
     this.layerCheck.made(next);
-    this.say(` ---> ${stateLabel(next)}`);
+    this.say(` ---> ${this.label(next)}`);
     return next;
   }
 
@@ -383,7 +398,7 @@ export class BuildJob {
       if (!built) throw new BerthError('invalid_argument', `stage ${expanded} is not built before this one`);
       source = built;
     } else source = fromImage(await this.image(expanded));
-    return { from: { kind: 'state', state: source }, sources: [], patterns, dest, content: `${stateId(source)}\0${patterns.join('\0')}` };
+    return { from: { kind: 'state', state: source }, sources: [], patterns, dest, content: `${this.idOf(source)}\0${patterns.join('\0')}` };
   }
 
   private async copyStep(ins: Instruction, state: BuildState, plan: CopyPlan): Promise<BuildState> {
@@ -425,7 +440,5 @@ function platformOf(text: string): Platform {
   if (!os || !architecture || rest.length > 0) throw new BerthError('invalid_argument', `--platform must look like os/arch[/variant] (got "${text}")`);
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
-
-const stateLabel = (s: BuildState): string => stateId(s).slice(0, 12);
 
 export const dockerfilePath = (contextDir: string, file: string | undefined): string => path.join(contextDir, path.posix.normalize(`/${file ?? 'Dockerfile'}`));

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError } from '../../common/errors';
+import { BoundedMap } from '../../common/bounded-map';
 import type { Digest } from '../../api/types/oci';
 import { acquireLock, type Lock } from './lock';
 
@@ -62,8 +63,16 @@ function notFound(digest: Digest, err: unknown): BerthError {
   return new BerthError('not_found', `content ${digest} not found`, { cause: err });
 }
 
+/** How many blobs the store remembers as present (a fully cached build asks for each of its layers). */
+const KNOWN_PRESENT = 4096;
+
 export class ContentStore {
   private readonly locks = new Map<string, Promise<void>>();
+  /**
+   * Blobs known to be committed: the engine is the only writer of its store and
+   * forgets a blob when it deletes it, so a known blob needs no stat.
+   */
+  private readonly present = new BoundedMap<Digest, true>(KNOWN_PRESENT);
 
   constructor(readonly root: string) {}
 
@@ -73,8 +82,10 @@ export class ContentStore {
   }
 
   async has(digest: Digest): Promise<boolean> {
-    return stat(this.blobPath(digest)).then(
-      () => true,
+    const file = this.blobPath(digest);
+    if (this.present.has(digest)) return true;
+    return stat(file).then(
+      () => (this.present.set(digest, true), true),
       () => false,
     );
   }
@@ -129,6 +140,7 @@ export class ContentStore {
     const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
     await writeFile(tmp, data);
     await rename(tmp, file);
+    this.present.set(digest, true);
     return digest;
   }
 
@@ -157,6 +169,7 @@ export class ContentStore {
       const target = this.blobPath(digest);
       await mkdir(path.dirname(target), { recursive: true });
       await rename(tmp, target);
+      this.present.set(digest, true);
       return { digest, size };
     } finally {
       await rm(tmp, { force: true });
@@ -173,9 +186,11 @@ export class ContentStore {
     const target = this.blobPath(expected);
     await mkdir(path.dirname(target), { recursive: true });
     await rename(file, target);
+    this.present.set(expected, true);
   }
 
   async delete(digest: Digest): Promise<void> {
+    this.present.delete(digest);
     await rm(this.blobPath(digest), { force: true });
   }
 
@@ -244,6 +259,7 @@ export class ContentStore {
     let written = offset;
     let closed = false;
     const blobPath = this.blobPath(expected);
+    const present = this.present;
     const finish = async (discard: boolean): Promise<void> => {
       if (closed) return;
       closed = true;
@@ -278,6 +294,7 @@ export class ContentStore {
           if (digest !== expected) throw new BerthError('invalid_argument', `digest mismatch: expected ${expected}, got ${digest}`);
           await mkdir(path.dirname(blobPath), { recursive: true });
           await rename(file, blobPath);
+          present.set(expected, true);
           await finish(false);
           return expected;
         } catch (err) {

@@ -9,7 +9,6 @@ import type { BuildOptions } from '../../../api/types/build';
 import { BerthError, notYet, toBerthError } from '../../../common/errors';
 import type { BuildService } from '../services';
 import type { Route } from './docker-server';
-import { completeTar } from './tar-tail';
 
 const truthy = (v: string | null): boolean => v === '1' || v === 'true' || v === 'True';
 
@@ -74,7 +73,7 @@ export function buildRoutes(builder: BuildService | undefined): Route[] {
         res.writeHead(200, { 'content-type': 'application/json' });
         const write = (v: unknown): void => void res.write(`${JSON.stringify(v)}\r\n`);
         try {
-          const result = await builder.buildFromTar(completeTar(req), options, { signal, onProgress: (p) => quiet || write({ stream: p.stream }) });
+          const result = await builder.buildFromTar(req, options, { signal, onProgress: (p) => quiet || write({ stream: p.stream }) });
           write({ aux: { ID: result.id } });
           // Quiet builds print the id alone, which the daemon sends as the one stream line.
           if (quiet) write({ stream: `${result.id}\n` });
