@@ -11,6 +11,17 @@ import { enginePaths, type EnginePaths } from '../../api/engine-paths';
 import { stringList, stringOption, type Command, type CommandContext, type ParsedOptions } from '../command';
 
 const START_TIMEOUT_MS = 15_000;
+
+/**
+ * Node flags for berthd. V8 sizes the old generation from what is live (about
+ * 10 MB in berthd), so it ran a full collection every 100-300 ms while a build
+ * streamed layers and rewrote snapshot metadata (a cold bench build: 9 of them).
+ * Starting with a 64 MB old generation costs about 30 MB of resident memory
+ * and cut berthd's CPU for a cold plus a cached build by about 30%
+ * (1457-1563 ms to 983-993 ms), the cold build's time by about 20% and the
+ * cached build right after it by 20-40 ms.
+ */
+export const BERTHD_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 const STOP_TIMEOUT_MS = 30_000;
 
 function pathsFrom(values: ParsedOptions, env: NodeJS.ProcessEnv): EnginePaths {
@@ -40,7 +51,7 @@ async function start(values: ParsedOptions, ctx: CommandContext): Promise<number
   }
   await mkdir(paths.dataRoot, { recursive: true, mode: 0o711 });
   const log = await open(paths.logFile, 'a', 0o600);
-  const args = [path.join(__dirname, 'berthd.js'), '--data-root', paths.dataRoot, '--socket', paths.socketPath];
+  const args = [...BERTHD_NODE_FLAGS, path.join(__dirname, 'berthd.js'), '--data-root', paths.dataRoot, '--socket', paths.socketPath];
   const runtime = stringOption(values, 'runtime');
   if (runtime) args.push('--runtime', runtime);
   const snapshotter = stringOption(values, 'snapshotter');
