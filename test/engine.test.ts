@@ -98,21 +98,25 @@ test('tag and push to a new repository, then pull it back by digest', async () =
   assert.equal(pull.code, 0, pull.stdout);
 });
 
-test('events stream container lifecycle with labels, filtered', async () => {
+test('events stream container lifecycle with labels, filtered; since replays the recent ones', async () => {
   const controller = new AbortController();
   const seen: string[] = [];
-  const reading = (async () => {
-    for await (const e of client.stream('events', { query: { filters: JSON.stringify({ label: ['berth.events=1'] }) }, signal: controller.signal })) {
-      seen.push(e.action);
-      if (e.action === 'destroy') return;
-    }
-  })().catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 200));
+  const since = String(BigInt(Date.now() - 1) * 1_000_000n);
+  // The first container's events are over before the stream opens: only `since` brings them.
   await runToEnd({ image: images.latest, cmd: ['true'], labels: { 'berth.events': '1' } });
   await runToEnd({ image: images.latest, cmd: ['true'] });
+  let destroyed = 0;
+  const reading = (async () => {
+    for await (const e of client.stream('events', { query: { filters: JSON.stringify({ label: ['berth.events=1'] }), since }, signal: controller.signal })) {
+      seen.push(e.action);
+      if (e.action === 'destroy' && ++destroyed === 2) return;
+    }
+  })().catch(() => undefined);
+  await runToEnd({ image: images.latest, cmd: ['true'], labels: { 'berth.events': '1' } });
   await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
   controller.abort();
-  assert.deepEqual(seen, ['create', 'start', 'die', 'destroy']);
+  assert.deepEqual(seen, ['create', 'start', 'die', 'destroy', 'create', 'start', 'die', 'destroy']);
+  await assert.rejects(client.call('events', { query: { since: 'yesterday' } }), /nanoseconds/);
 });
 
 test('a container runs its command; exit codes and both output streams come back', async () => {

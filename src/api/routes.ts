@@ -111,7 +111,8 @@ export interface Operations {
   containerStats: { params: { id: string }; query: object; body: undefined; response: ContainerUsage };
   /** The process's output as it comes (UTF-8 text), then its exit code. */
   containerExec: { params: { id: string }; query: object; body: ExecRequest; response: ExecMessage };
-  events: { params: object; query: { filters?: string }; body: undefined; response: EngineEvent };
+  /** Live events; with `since` (Unix time in nanoseconds) the engine's recent ones from then on come first. */
+  events: { params: object; query: { filters?: string; since?: string }; body: undefined; response: EngineEvent };
   /** A WebSocket (binary messages) to a new agent in the container: SSH inside. */
   /** A running container's directory (its entries) or file, read from the host without an exec; links resolved inside the container. */
   containerFilesRead: { params: { id: string }; query: { path: string }; body: undefined; response: { entries: readonly ContainerFileEntry[] } };

@@ -121,8 +121,12 @@ export function containerHandlers(containers: ContainerService, events: EventSou
     },
     events: ({ query, signal }) => {
       const filters = parseFilters(query.filters, true);
+      if (query.since !== undefined && !/^\d{1,20}$/.test(query.since)) throw new BerthError('invalid_argument', `since is a Unix time in nanoseconds, not "${query.since}"`);
+      const since = query.since === undefined ? undefined : BigInt(query.since);
       let unsubscribe = (): void => undefined;
       const queue = new AsyncQueue<EngineEvent>(() => unsubscribe());
+      // The past ones and the subscription in one turn: none is missed or sent twice.
+      if (since !== undefined) for (const event of events.recent()) if (BigInt(event.timeNano) >= since && matchesEvent(event, filters)) queue.push(event);
       unsubscribe = events.subscribe((event) => {
         if (matchesEvent(event, filters)) queue.push(event);
       });
