@@ -95,11 +95,22 @@ const execOnce = (client, cmd) =>
     }),
   );
 
-/** Resident memory in MB: all of it, anonymous, and file pages (mostly node's own binary). */
+/**
+ * Resident memory in MB: all of it, anonymous, and file pages (mostly node's own binary);
+ * beside it the pages no other process shares (what one more agent costs) and the
+ * proportional share (PSS), from smaps_rollup.
+ */
 function rss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
-  return { total: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const mb = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)[1]) / 1024;
+  return {
+    total: mb(status, 'VmRSS'),
+    anon: mb(status, 'RssAnon'),
+    file: mb(status, 'RssFile'),
+    unique: mb(rollup, 'Private_Clean') + mb(rollup, 'Private_Dirty'),
+    pss: mb(rollup, 'Pss'),
+  };
 }
 
 /** A bare node with the agent's flags, measured like the agent. */
@@ -178,6 +189,7 @@ child.kill();
 console.log(engine ? 'through berthd (WebSocket endpoint, agent started by exec in a busybox container):' : 'agent on its stdio on the host:');
 console.log(`agent cold start (${engine ? 'credentials + WebSocket + exec + SSH handshake' : 'spawn -> authenticated'}), median of 5: ${median(colds).toFixed(1)} ms`);
 console.log(`agent RSS after the session (exec + tunnel): ${agentRss.total.toFixed(1)} MB = ${agentRss.anon.toFixed(1)} anonymous + ${agentRss.file.toFixed(1)} file (target < 40 MB); a bare node with the same flags: ${bare.total.toFixed(1)} MB = ${bare.anon.toFixed(1)} + ${bare.file.toFixed(1)}`);
+console.log(`  of it unique to the agent (what one more agent adds): ${agentRss.unique.toFixed(1)} MB; proportional share (PSS): ${agentRss.pss.toFixed(1)} MB; bare node: unique ${bare.unique.toFixed(1)}, PSS ${bare.pss.toFixed(1)}`);
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms)`);
 console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
 
