@@ -142,7 +142,10 @@ test('exec through the API: ExitCode is set when the stream ends; Detach; resize
 
   const tty = json<{ Id: string }>(await api('POST', '/containers/box/exec', { Cmd: ['sh', '-c', 'sleep 0.5; stty size'], Tty: true, AttachStdout: true }));
   const sizing = api('POST', `/exec/${tty.Id}/start`, { Detach: false, Tty: true });
-  await new Promise((r) => setTimeout(r, 200));
+  // Resized once the process runs (not after a fixed wait: a busy machine starts it later), before its stty.
+  let running = false;
+  for (let i = 0; i < 200 && !running; i++, await new Promise((r) => setTimeout(r, 10))) running = json<{ Running: boolean }>(await api('GET', `/exec/${tty.Id}/json`)).Running;
+  assert.ok(running, 'the exec runs');
   assert.equal((await api('POST', `/exec/${tty.Id}/resize?h=33&w=111`)).status, 200);
   assert.equal((await sizing).body.toString(), '33 111\r\n');
   assert.equal((await api('GET', '/exec/nope/json')).status, 404);
