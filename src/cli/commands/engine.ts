@@ -11,6 +11,7 @@ import { enginePaths, type EnginePaths } from '../../api/engine-paths';
 import { stringList, stringOption, type Command, type CommandContext, type ParsedOptions } from '../command';
 
 const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * Node flags for berthd. V8 sizes the old generation from what is live (about
@@ -21,8 +22,7 @@ const START_TIMEOUT_MS = 15_000;
  * (1457-1563 ms to 983-993 ms), the cold build's time by about 20% and the
  * cached build right after it by 20-40 ms.
  */
-export const BERTHD_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
-const STOP_TIMEOUT_MS = 30_000;
+const BERTHD_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 function pathsFrom(values: ParsedOptions, env: NodeJS.ProcessEnv): EnginePaths {
   const dataRoot = stringOption(values, 'data-root') ?? env['BERTH_DATA_ROOT'];

@@ -8,14 +8,16 @@ export class EventBus {
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly past: EngineEvent[] = [];
 
-  subscribe(listener: (e: EngineEvent) => void): () => void {
+  /**
+   * Calls `listener` for every event until the returned function is called. With `since`
+   * (Unix nanoseconds), the kept events from then on come first, in the same turn: none
+   * is missed or given twice.
+   */
+  subscribe(listener: (e: EngineEvent) => void, options: { since?: bigint | undefined } = {}): () => void {
+    const since = options.since;
+    if (since !== undefined) for (const e of [...this.past]) if (BigInt(e.timeNano) >= since) listener(e);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** The latest events, oldest first (the same objects subscribers got). */
-  recent(): readonly EngineEvent[] {
-    return [...this.past];
   }
 
   emit(event: Omit<EngineEvent, 'timeNano'>): void {

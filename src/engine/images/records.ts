@@ -53,18 +53,22 @@ export class ImageRecords {
   }
 
   async tags(): Promise<Tags> {
-    let text = this.tagsText;
-    if (text === undefined) {
-      const writes = this.writes;
-      try {
-        text = await readFile(path.join(this.root, 'tags.json'), 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        text = '{}';
-      }
-      if (writes === this.writes) this.tagsText = text;
-    }
+    const text = this.tagsText ?? (await this.readKept(path.join(this.root, 'tags.json'), '{}', (t) => (this.tagsText = t)));
     return JSON.parse(text) as Tags;
+  }
+
+  /** A file's text (`missing` when there is none), handed to `keep` unless a write began meanwhile. */
+  private async readKept(file: string, missing: string, keep: (text: string) => void): Promise<string> {
+    const writes = this.writes;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      text = missing;
+    }
+    if (writes === this.writes) keep(text);
+    return text;
   }
 
   /** Changes the tags index; call inside exclusive(). */
@@ -84,17 +88,7 @@ export class ImageRecords {
   }
 
   async read(id: Digest): Promise<ImageRecord | undefined> {
-    let text = this.texts.get(id);
-    if (text === undefined) {
-      const writes = this.writes;
-      try {
-        text = await readFile(this.recordPath(id), 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        text = '';
-      }
-      if (writes === this.writes) this.texts.set(id, text);
-    }
+    const text = this.texts.get(id) ?? (await this.readKept(this.recordPath(id), '', (t) => this.texts.set(id, t)));
     return text === '' ? undefined : (JSON.parse(text) as ImageRecord);
   }
 

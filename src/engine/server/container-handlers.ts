@@ -125,11 +125,12 @@ export function containerHandlers(containers: ContainerService, events: EventSou
       const since = query.since === undefined ? undefined : BigInt(query.since);
       let unsubscribe = (): void => undefined;
       const queue = new AsyncQueue<EngineEvent>(() => unsubscribe());
-      // The past ones and the subscription in one turn: none is missed or sent twice.
-      if (since !== undefined) for (const event of events.recent()) if (BigInt(event.timeNano) >= since && matchesEvent(event, filters)) queue.push(event);
-      unsubscribe = events.subscribe((event) => {
-        if (matchesEvent(event, filters)) queue.push(event);
-      });
+      unsubscribe = events.subscribe(
+        (event) => {
+          if (matchesEvent(event, filters)) queue.push(event);
+        },
+        { since },
+      );
       signal.addEventListener('abort', () => {
         unsubscribe();
         queue.end();

@@ -71,10 +71,8 @@ export interface VolumeService {
 }
 
 export interface EventSource {
-  /** Calls `listener` for every event until the returned function is called. */
-  subscribe(listener: (event: EngineEvent) => void): () => void;
-  /** The latest events, oldest first, for replay. */
-  recent(): readonly EngineEvent[];
+  /** Calls `listener` for every event until the returned function is called; with `since` (Unix nanoseconds) the kept ones from then on first. */
+  subscribe(listener: (event: EngineEvent) => void, options?: { since?: bigint | undefined }): () => void;
 }
 
 export interface BuildService {

@@ -64,17 +64,11 @@ export function eventRoutes(events: EventSource): Route[] {
         const write = (e: EngineEvent): void => {
           if (inWindow(e) && eventMatches(e, filters)) res.write(`${dockerEventJson(e)}\n`);
         };
-        // Live events wait while the past ones go out; the same event in both is sent once.
-        let pending: EngineEvent[] | undefined = [];
-        const unsubscribe = events.subscribe((e) => (pending ? pending.push(e) : write(e)));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.flushHeaders();
+        // The past ones (from `since`) first, then live.
+        const unsubscribe = events.subscribe(write, { since });
         try {
-          const past = since === undefined ? [] : events.recent();
-          for (const e of past) write(e);
-          const seen = new Set(past);
-          for (const e of pending) if (!seen.has(e)) write(e);
-          pending = undefined;
           const nowNs = BigInt(Date.now()) * 1_000_000n;
           const wait = until === undefined ? undefined : Number((until - nowNs) / 1_000_000n);
           if (wait === undefined || wait > 0) {
