@@ -4,7 +4,8 @@
 //  - exec round trip through a warm agent connection vs `docker exec` on Debian's dockerd
 //  - direct-tcpip tunnel throughput vs direct loopback
 //  - cold start (spawn -> authenticated) and RSS of the agent process after the session
-//    (exec and tunnel), beside a bare node with the same flags
+//    (exec and tunnel): its peak, right after, and once idle (when the agent has given
+//    memory back), beside a bare node with the same flags
 // With --engine, the same through berthd as the product runs it: a busybox container
 // made with the agent, the agent started by an engine exec behind the WebSocket endpoint.
 // The machine is shared: tunnel and direct loopback take turns (--rounds of 128 MiB each),
@@ -27,6 +28,8 @@ const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') 
 const withDocker = !args.includes('--no-docker');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+/** Long enough for the agent's idle release (a quiet second, checked once a second). */
+const IDLE_WAIT_MS = 3000;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-agent-'));
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host')]);
@@ -180,17 +183,26 @@ for (let i = 0; i < rounds; i++) {
 }
 const direct = median(directs);
 const tunnel = median(tunnels);
-// After the session: exec round trips and the tunnel rounds.
+// After the session (exec round trips and the tunnel rounds): its peak, right away, and once the
+// agent has been idle long enough to give memory back (server/src/memory-release.ts: a quiet second).
+const peakMb = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
+const busyRss = rss(child.pid);
+await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
 const agentRss = rss(child.pid);
+// What the release costs the next request: the first exec faults back the pages it needs.
+const t0 = process.hrtime.bigint();
+await execOnce(client, 'true');
+const execAfterIdle = ms(t0);
 const bare = await bareNodeRss();
 client.end();
 child.kill();
 
 console.log(engine ? 'through berthd (WebSocket endpoint, agent started by exec in a busybox container):' : 'agent on its stdio on the host:');
 console.log(`agent cold start (${engine ? 'credentials + WebSocket + exec + SSH handshake' : 'spawn -> authenticated'}), median of 5: ${median(colds).toFixed(1)} ms`);
-console.log(`agent RSS after the session (exec + tunnel): ${agentRss.total.toFixed(1)} MB = ${agentRss.anon.toFixed(1)} anonymous + ${agentRss.file.toFixed(1)} file (target < 40 MB); a bare node with the same flags: ${bare.total.toFixed(1)} MB = ${bare.anon.toFixed(1)} + ${bare.file.toFixed(1)}`);
+console.log(`agent RSS once idle after the session (exec + tunnel, then ${IDLE_WAIT_MS / 1000} s): ${agentRss.total.toFixed(1)} MB = ${agentRss.anon.toFixed(1)} anonymous + ${agentRss.file.toFixed(1)} file (target < 40 MB); a bare node with the same flags: ${bare.total.toFixed(1)} MB = ${bare.anon.toFixed(1)} + ${bare.file.toFixed(1)}`);
 console.log(`  of it unique to the agent (what one more agent adds): ${agentRss.unique.toFixed(1)} MB; proportional share (PSS): ${agentRss.pss.toFixed(1)} MB; bare node: unique ${bare.unique.toFixed(1)}, PSS ${bare.pss.toFixed(1)}`);
-console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms)`);
+console.log(`  busy: peak ${peakMb.toFixed(1)} MB; right after the tunnel ${busyRss.total.toFixed(1)} MB = ${busyRss.anon.toFixed(1)} + ${busyRss.file.toFixed(1)}, unique ${busyRss.unique.toFixed(1)}`);
+console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms); the first after the idle release: ${execAfterIdle.toFixed(2)} ms`);
 console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
 
 await engine?.stop();

@@ -7,11 +7,13 @@
  * Logs go to stderr; stdout carries only the SSH protocol.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../src/common/log';
 import { createAgentServer, serveStream } from './agent-server';
 import { parseAuthorizedKeys } from './auth';
+import { IdleMemoryRelease, loadMemoryCalls, MEMORY_MODULE } from './memory-release';
 import { userContext } from './process-env';
 import { SlabSource, youngCollection } from './slab-source';
 import { StdioStream } from './stdio-stream';
@@ -53,6 +55,13 @@ function main(): void {
   stream.on('close', () => process.exit(0));
   stream.on('end', () => setTimeout(() => process.exit(0), 100).unref());
   serveStream(server, stream);
+  try {
+    const gc = globalThis.gc;
+    new IdleMemoryRelease({ calls: loadMemoryCalls(path.join(__dirname, MEMORY_MODULE)), logger, ...(gc ? { gc: () => gc() } : {}) }).start();
+  } catch (err) {
+    // The agent serves without it; it only holds on to more memory.
+    logger.warn('the agent cannot give memory back when idle', { error: (err as Error).message });
+  }
 }
 
 try {

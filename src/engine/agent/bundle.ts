@@ -6,7 +6,7 @@
  *
  *   /.berth/lib/ld-linux-x86-64.so.2, libc.so.6, libstdc++.so.6, ...
  *   /.berth/bin/node
- *   /.berth/agent/berth-agent.js, /.berth/agent/node_modules/{ssh2,node-pty,...}
+ *   /.berth/agent/berth-agent.js, berth-agent-memory.node, node_modules/{ssh2,node-pty,...}
  */
 import { constants } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -35,6 +35,11 @@ export interface AgentBundleSources {
  * (server/src/slab-source.ts).
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--single-threaded', '--expose-gc'];
+
+/** The agent's native memory release, built beside its script (server/src/memory-release.ts names it too). */
+const MEMORY_MODULE = 'berth-agent-memory.node';
+
+const memoryModule = (sources: AgentBundleSources): string => path.join(path.dirname(sources.agentScript), MEMORY_MODULE);
 
 /** Packages the agent loads at run time (everything else is in the bundle). */
 const RUNTIME_PACKAGES = ['ssh2', 'node-pty'];
@@ -78,7 +83,7 @@ async function packageClosure(nodeModules: string, roots: readonly string[]): Pr
 /** A digest of what goes into the bundle, so an unchanged bundle is reused. */
 async function fingerprint(sources: AgentBundleSources): Promise<string> {
   const parts = await Promise.all(
-    [sources.nodeBinary, sources.agentScript, path.join(sources.nodeModules, 'ssh2', 'package.json'), path.join(sources.nodeModules, 'node-pty', 'package.json')].map(
+    [sources.nodeBinary, sources.agentScript, memoryModule(sources), path.join(sources.nodeModules, 'ssh2', 'package.json'), path.join(sources.nodeModules, 'node-pty', 'package.json')].map(
       async (p) => {
         const st = await stat(p);
         return `${p}:${st.size}:${st.mtimeMs}`;
@@ -102,7 +107,7 @@ export async function prepareAgentBundle(dir: string, sources: AgentBundleSource
   await mkdir(path.join(tmp, 'bin'));
   await mkdir(path.join(tmp, 'agent', 'node_modules'), { recursive: true });
   const seenLibs = new Set<string>();
-  const nativeModules = [sources.nodeBinary];
+  const nativeModules = [sources.nodeBinary, memoryModule(sources)];
   const packages = await packageClosure(sources.nodeModules, RUNTIME_PACKAGES);
   for (const name of packages) {
     await cp(path.join(sources.nodeModules, name), path.join(tmp, 'agent', 'node_modules', name), { recursive: true, dereference: true });
@@ -123,6 +128,7 @@ export async function prepareAgentBundle(dir: string, sources: AgentBundleSource
   }
   await copyFile(sources.nodeBinary, path.join(tmp, 'bin', 'node'), constants.COPYFILE_FICLONE);
   await copyFile(sources.agentScript, path.join(tmp, 'agent', 'berth-agent.js'));
+  await copyFile(memoryModule(sources), path.join(tmp, 'agent', MEMORY_MODULE));
   await writeFile(path.join(tmp, 'loader'), path.basename(loader));
   await writeFile(path.join(tmp, '.stamp'), stamp);
   await runChecked(['chmod', '-R', 'a+rX', tmp], options);

@@ -1,0 +1,60 @@
+/*
+ * The agent's two calls into the kernel and libc that node has no API for
+ * (see server/src/memory-release.ts):
+ *   dropPages(start, length) -> 0 or errno: madvise(MADV_DONTNEED) on a range
+ *     of the agent's own address space. The caller passes only private,
+ *     read-only mappings of files with no page of their own, whose pages the
+ *     kernel faults back from the page cache when they are used again.
+ *   trimHeap() -> boolean: malloc_trim(0), which gives the free pages of
+ *     malloc's heap back to the kernel.
+ * Built by scripts/build.mjs as dist/berth-agent-memory.node (N-API, so any
+ * node of the same ABI version loads it).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static napi_value throw_type_error(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value drop_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2)
+    return throw_type_error(env, "dropPages(start, length) takes two numbers");
+  double start, length;
+  if (napi_get_value_double(env, argv[0], &start) != napi_ok || napi_get_value_double(env, argv[1], &length) != napi_ok)
+    return throw_type_error(env, "dropPages(start, length) takes two numbers");
+  /* Whole pages of user space only; doubles hold any x86-64 user address exactly. */
+  const double page = (double)sysconf(_SC_PAGESIZE);
+  if (start <= 0 || length <= 0 || start >= 9007199254740992.0 || length >= 9007199254740992.0 ||
+      (uint64_t)start % (uint64_t)page != 0 || (uint64_t)length % (uint64_t)page != 0)
+    return throw_type_error(env, "dropPages: start and length must be positive multiples of the page size");
+  int rc = madvise((void *)(uintptr_t)start, (size_t)length, MADV_DONTNEED) == 0 ? 0 : errno;
+  napi_value out;
+  napi_create_int32(env, rc, &out);
+  return out;
+}
+
+static napi_value trim_heap(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_boolean(env, malloc_trim(0) == 1, &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  if (napi_create_function(env, "dropPages", NAPI_AUTO_LENGTH, drop_pages, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "dropPages", fn) != napi_ok ||
+      napi_create_function(env, "trimHeap", NAPI_AUTO_LENGTH, trim_heap, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "trimHeap", fn) != napi_ok)
+    return NULL;
+  return exports;
+}
