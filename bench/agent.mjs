@@ -133,6 +133,10 @@ async function throughput(connectFn, bytes) {
   const chunk = Buffer.alloc(1 << 20);
   const t0 = process.hrtime.bigint();
   let sent = 0;
+  // Until the far end has it all: it closes once it read our end, and only then does our side close
+  // (a tunnel's 'finish' comes while a window's worth of data is still on its way).
+  const closed = new Promise((resolve) => sock.once('close', resolve));
+  sock.resume();
   await new Promise((resolve) => {
     const pump = () => {
       while (sent < bytes) {
@@ -143,6 +147,7 @@ async function throughput(connectFn, bytes) {
     };
     pump();
   });
+  await closed;
   const secs = ms(t0) / 1000;
   sink.close();
   return bytes / secs / 1e6;
