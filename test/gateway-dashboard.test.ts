@@ -78,7 +78,14 @@ after(async () => {
 
 test('dashboard: a wrong token is refused; the right one lists only the user\'s containers with state and resource use', { timeout: 60_000 }, async () => {
   await gotoPage(page, gw.url);
-  await page.locator('#login').waitFor({ state: 'visible' });
+  // The page shows the login after its whoami says 401; any other answer goes to #status: say which.
+  await page
+    .locator('#login')
+    .waitFor({ state: 'visible' })
+    .catch(async (err: Error) => {
+      await shot('login-missing').catch(() => undefined);
+      throw new Error(`${err.message}\nthe page's status: ${await page.locator('#status').textContent()}`);
+    });
   await page.fill('#token', 'berth_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
   await page.click('#login button[type=submit]');
   await page.locator('#login-error', { hasText: 'unknown token' }).waitFor();

@@ -83,7 +83,15 @@ async function packageClosure(nodeModules: string, roots: readonly string[]): Pr
 /** A digest of what goes into the bundle, so an unchanged bundle is reused. */
 async function fingerprint(sources: AgentBundleSources): Promise<string> {
   const parts = await Promise.all(
-    [sources.nodeBinary, sources.agentScript, memoryModule(sources), path.join(sources.nodeModules, 'ssh2', 'package.json'), path.join(sources.nodeModules, 'node-pty', 'package.json')].map(
+    [
+      sources.nodeBinary,
+      sources.agentScript,
+      memoryModule(sources),
+      path.join(sources.nodeModules, 'ssh2', 'package.json'),
+      // patches/ssh2+*.patch changes this file, not the package's version.
+      path.join(sources.nodeModules, 'ssh2', 'lib', 'protocol', 'crypto.js'),
+      path.join(sources.nodeModules, 'node-pty', 'package.json'),
+    ].map(
       async (p) => {
         const st = await stat(p);
         return `${p}:${st.size}:${st.mtimeMs}`;
