@@ -13,7 +13,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ClientChannel } from 'ssh2';
-import { loadMemoryCalls, MEMORY_MODULE, releasableRanges } from '../server/src/memory-release';
+import { IdleMemoryRelease, loadMemoryCalls, MEMORY_MODULE, releasableRanges } from '../server/src/memory-release';
+import { createLogger } from '../src/common/log';
 import { AGENT_NODE_FLAGS } from '../src/engine/agent/bundle';
 import { repoRoot } from './support/repo';
 import { startAgentFixture, type AgentFixture } from './support/agent-fixture';
@@ -96,4 +97,16 @@ test("the memory module drops a process's clean file pages, and refuses what is 
   // Nothing is mapped at 4 KiB: madvise says ENOMEM.
   assert.equal(calls.dropPages(0x1000, 4096), 12);
   assert.equal(typeof calls.trimHeap(), 'boolean');
+});
+
+test('a second after its start (here 100 ms) the release drops file pages once, without collecting or trimming the heaps', async () => {
+  const records: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'debug', format: 'json', write: (line) => records.push(JSON.parse(line) as Record<string, unknown>) });
+  const release = new IdleMemoryRelease({ calls: loadMemoryCalls(path.join(repoRoot(), 'dist', MEMORY_MODULE)), logger, afterStartMs: 100, intervalMs: 60_000 }).start();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  release.stop();
+  const done = records.filter((r) => r['msg'] === 'gave memory back');
+  assert.equal(done.length, 1, JSON.stringify(records));
+  assert.equal(done[0]?.['heapTrimmed'], false);
+  assert.ok(Number(done[0]?.['mappings']) > 0 && Number(done[0]?.['droppedKiB']) > 0, JSON.stringify(done[0]));
 });
