@@ -3,9 +3,10 @@
  * (AGENT_NODE_FLAGS): its read slabs ask for a scavenge every few MiB
  * (server/src/slab-source.ts), so dead slabs do not pile up between V8's own
  * scavenges. Without that, 128 MB through the tunnel left 37-49 MB of
- * anonymous memory resident; with it, 20-25 MB. Once idle, the agent gives
- * back what the session paged in (server/src/memory-release.ts): 67 MB
- * resident after the tunnel, 22-24 MB a few seconds later.
+ * anonymous memory resident; with it, 20-25 MB. The agent also drops the
+ * file pages of its start, and gives back what a session paged in once idle
+ * (server/src/memory-release.ts): 45 MB resident right after the tunnel
+ * (67 MB without the release), 20-23 MB once idle.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

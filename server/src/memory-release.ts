@@ -18,7 +18,7 @@
  * bare node), and little of that runs again. So a second after the start,
  * busy or not, the agent drops its file pages once (about 5 ms of CPU).
  *
- * Measured with bench/agent.mjs: an idle agent 68 MB → 23 MB resident after a
+ * Measured with bench/agent.mjs: an idle agent 68 MB → 20-23 MB resident after a
  * session; a full release takes 15-25 ms of CPU.
  */
 import { readFileSync } from 'node:fs';
