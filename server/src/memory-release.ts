@@ -93,9 +93,6 @@ export interface IdleReleaseOptions {
   /** A full collection of V8's heap first (globalThis.gc under --expose-gc), so that dead buffers reach malloc's free lists. */
   readonly gc?: () => void;
   readonly logger?: Logger;
-  /** Defaults: /proc/self/smaps and process.cpuUsage(); tests give their own. */
-  readonly smaps?: () => string;
-  readonly cpuMs?: () => number;
   /** When the file pages of the start are dropped (1 s after start()). */
   readonly afterStartMs?: number;
   /** How often it looks (1 s); a second with less CPU than idleCpuMs (20 ms) is quiet; workCpuMs (30 ms) since the last release is worth a release. */
@@ -120,26 +117,29 @@ export class IdleMemoryRelease {
 
   private workSince = 0;
 
+  private releases = 0;
+
   constructor(private readonly options: IdleReleaseOptions) {}
 
   start(): this {
-    const cpu = this.options.cpuMs ?? processCpuMs;
-    this.lastCpu = cpu();
+    this.lastCpu = processCpuMs();
     this.workSince = this.lastCpu;
     this.timer = setInterval(() => {
-      const now = cpu();
+      const now = processCpuMs();
       const last = now - this.lastCpu;
       this.lastCpu = now;
       this.workSince += last;
       if (last < (this.options.idleCpuMs ?? 20) && this.workSince >= (this.options.workCpuMs ?? 30)) {
         this.release();
         // What the release itself cost is not work to release after.
-        this.lastCpu = cpu();
+        this.lastCpu = processCpuMs();
         this.workSince = 0;
       }
     }, this.options.intervalMs ?? 1000);
     this.timer.unref();
-    this.startTimer = setTimeout(() => this.release({ heaps: false }), this.options.afterStartMs ?? 1000);
+    // Not again when a quiet second came first and released it all.
+    const releasesBefore = this.releases;
+    this.startTimer = setTimeout(() => this.releases === releasesBefore && this.release({ heaps: false }), this.options.afterStartMs ?? 1000);
     this.startTimer.unref();
     return this;
   }
@@ -158,7 +158,8 @@ export class IdleMemoryRelease {
     const heapTrimmed = heaps && this.options.calls.trimHeap();
     let mappings = 0;
     let droppedKiB = 0;
-    for (const range of releasableRanges((this.options.smaps ?? ownSmaps)())) {
+    this.releases++;
+    for (const range of releasableRanges(readFileSync('/proc/self/smaps', 'utf8'))) {
       const errno = this.options.calls.dropPages(range.start, range.length);
       if (errno === 0) {
         mappings++;
@@ -174,8 +175,4 @@ export class IdleMemoryRelease {
 function processCpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
-}
-
-function ownSmaps(): string {
-  return readFileSync('/proc/self/smaps', 'utf8');
 }
