@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { releasableRanges } from './memory-release';
+import { createLogger } from '../../src/common/log';
+import { IdleMemoryRelease, releasableRanges } from './memory-release';
 
 const mapping = (range: string, perms: string, name: string, rss: number, anonymous: number): string =>
   `${range} ${perms} 00000000 08:01 1234        ${name}\nSize:  64 kB\nRss:  ${rss} kB\nPss:  ${rss} kB\nAnonymous:  ${anonymous} kB\nVmFlags: rd mr\n`;
@@ -46,4 +47,25 @@ test("this process's own smaps: node's code is among the ranges, and every range
     const header = headers.get(r.start) ?? '';
     assert.match(header, /^\S+ r-[-x]p \S+ \S+ \S+\s+\//, header);
   }
+});
+
+test('a release that fails stops the releases and is logged; it does not throw out of the timer', async () => {
+  const records: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'debug', format: 'json', write: (line) => records.push(JSON.parse(line) as Record<string, unknown>) });
+  let drops = 0;
+  const failing = {
+    dropPages: (): number => {
+      drops++;
+      throw new Error('madvise is not there');
+    },
+    trimHeap: (): boolean => false,
+  };
+  const release = new IdleMemoryRelease({ calls: failing, logger, afterStartMs: 20, intervalMs: 30, idleCpuMs: 1e9, workCpuMs: 0 }).start();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  release.stop();
+  assert.equal(drops, 1, 'no release after the failed one');
+  assert.deepEqual(
+    records.filter((r) => r['level'] === 'warn').map((r) => [r['msg'], r['error']]),
+    [['the agent stops giving memory back', 'madvise is not there']],
+  );
 });

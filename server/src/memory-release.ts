@@ -130,7 +130,7 @@ export class IdleMemoryRelease {
       this.lastCpu = now;
       this.workSince += last;
       if (last < (this.options.idleCpuMs ?? 20) && this.workSince >= (this.options.workCpuMs ?? 30)) {
-        this.release();
+        this.releaseOrStop();
         // What the release itself cost is not work to release after.
         this.lastCpu = processCpuMs();
         this.workSince = 0;
@@ -139,7 +139,7 @@ export class IdleMemoryRelease {
     this.timer.unref();
     // Not again when a quiet second came first and released it all.
     const releasesBefore = this.releases;
-    this.startTimer = setTimeout(() => this.releases === releasesBefore && this.release({ heaps: false }), this.options.afterStartMs ?? 1000);
+    this.startTimer = setTimeout(() => this.releases === releasesBefore && this.releaseOrStop({ heaps: false }), this.options.afterStartMs ?? 1000);
     this.startTimer.unref();
     return this;
   }
@@ -149,6 +149,16 @@ export class IdleMemoryRelease {
     clearTimeout(this.startTimer);
     this.timer = undefined;
     this.startTimer = undefined;
+  }
+
+  /** From the timers: a release that fails (say, no /proc/self/smaps) stops them, and never takes the agent down. */
+  private releaseOrStop(what?: { heaps?: boolean }): void {
+    try {
+      this.release(what);
+    } catch (err) {
+      this.stop();
+      this.options.logger?.warn('the agent stops giving memory back', { error: (err as Error).message });
+    }
   }
 
   /** One release now; `heaps: false` drops file pages only (no collection, no trim). */
