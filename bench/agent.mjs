@@ -99,7 +99,7 @@ const execOnce = (client, cmd) =>
   );
 
 /**
- * Resident memory in MB: all of it, anonymous, and file pages (mostly node's own binary);
+ * Resident memory in MB: all of it, its peak, anonymous, and file pages (mostly node's own binary);
  * beside it the pages no other process shares (what one more agent costs) and the
  * proportional share (PSS), from smaps_rollup.
  */
@@ -109,6 +109,7 @@ function rss(pid) {
   const mb = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)[1]) / 1024;
   return {
     total: mb(status, 'VmRSS'),
+    peak: mb(status, 'VmHWM'),
     anon: mb(status, 'RssAnon'),
     file: mb(status, 'RssFile'),
     unique: mb(rollup, 'Private_Clean') + mb(rollup, 'Private_Dirty'),
@@ -190,7 +191,6 @@ const direct = median(directs);
 const tunnel = median(tunnels);
 // After the session (exec round trips and the tunnel rounds): its peak, right away, and once the
 // agent has been idle long enough to give memory back (server/src/memory-release.ts: a quiet second).
-const peakMb = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
 const busyRss = rss(child.pid);
 await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
 const agentRss = rss(child.pid);
@@ -206,7 +206,7 @@ console.log(engine ? 'through berthd (WebSocket endpoint, agent started by exec 
 console.log(`agent cold start (${engine ? 'credentials + WebSocket + exec + SSH handshake' : 'spawn -> authenticated'}), median of 5: ${median(colds).toFixed(1)} ms`);
 console.log(`agent RSS once idle after the session (exec + tunnel, then ${IDLE_WAIT_MS / 1000} s): ${agentRss.total.toFixed(1)} MB = ${agentRss.anon.toFixed(1)} anonymous + ${agentRss.file.toFixed(1)} file (target < 40 MB); a bare node with the same flags: ${bare.total.toFixed(1)} MB = ${bare.anon.toFixed(1)} + ${bare.file.toFixed(1)}`);
 console.log(`  of it unique to the agent (what one more agent adds): ${agentRss.unique.toFixed(1)} MB; proportional share (PSS): ${agentRss.pss.toFixed(1)} MB; bare node: unique ${bare.unique.toFixed(1)}, PSS ${bare.pss.toFixed(1)}`);
-console.log(`  busy: peak ${peakMb.toFixed(1)} MB; right after the tunnel ${busyRss.total.toFixed(1)} MB = ${busyRss.anon.toFixed(1)} + ${busyRss.file.toFixed(1)}, unique ${busyRss.unique.toFixed(1)}`);
+console.log(`  busy: peak ${busyRss.peak.toFixed(1)} MB; right after the tunnel ${busyRss.total.toFixed(1)} MB = ${busyRss.anon.toFixed(1)} + ${busyRss.file.toFixed(1)}, unique ${busyRss.unique.toFixed(1)}`);
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms); the first after the idle release: ${execAfterIdle.toFixed(2)} ms`);
 console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
 

@@ -34,6 +34,7 @@ static napi_value drop_pages(napi_env env, napi_callback_info info) {
   /* Whole pages of user space only; doubles hold any x86-64 user address exactly. */
   const double page = (double)sysconf(_SC_PAGESIZE);
   if (start <= 0 || length <= 0 || start >= 9007199254740992.0 || length >= 9007199254740992.0 ||
+      (double)(uint64_t)start != start || (double)(uint64_t)length != length ||
       (uint64_t)start % (uint64_t)page != 0 || (uint64_t)length % (uint64_t)page != 0)
     return throw_type_error(env, "dropPages: start and length must be positive multiples of the page size");
   int rc = madvise((void *)(uintptr_t)start, (size_t)length, MADV_DONTNEED) == 0 ? 0 : errno;
