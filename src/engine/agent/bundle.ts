@@ -93,7 +93,9 @@ async function fingerprint(sources: AgentBundleSources): Promise<string> {
       path.join(sources.nodeModules, 'node-pty', 'package.json'),
     ].map(
       async (p) => {
-        const st = await stat(p);
+        const st = await stat(p).catch((err: unknown) => {
+          throw new BerthError('failed_precondition', `the agent bundle needs ${p}: is Berth built (npm run build)?`, { cause: err });
+        });
         return `${p}:${st.size}:${st.mtimeMs}`;
       },
     ),
