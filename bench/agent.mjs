@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Benchmark the in-container agent (run here on the host over its stdio, as the
-// engine will run it inside containers):
+// Benchmark the in-container agent (run here on the host over its stdio, two pipes, as the
+// engine's exec runs it inside containers):
 //  - exec round trip through a warm agent connection vs `docker exec` on Debian's dockerd
 //  - direct-tcpip tunnel throughput vs direct loopback
 //  - cold start (spawn -> authenticated) and RSS of the agent process after the session
@@ -12,7 +12,7 @@
 // and the ratio compares their medians, so that both see the same load.
 // Usage: node bench/agent.mjs [--runs 50] [--rounds 4] [--no-docker] [--engine]
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,19 +73,43 @@ function newestAgentPid() {
   return Math.max(...ours);
 }
 
+/** Two pipes for the agent's stdin and stdout: FIFOs opened at both ends (read-write opens do not wait), then unlinked. */
+function stdioPipes() {
+  const pair = (name) => {
+    const fifo = path.join(dir, name);
+    execFileSync('mkfifo', [fifo]);
+    const ends = [openSync(fifo, 'r+'), openSync(fifo, 'r+')];
+    unlinkSync(fifo);
+    return ends;
+  };
+  return { stdin: pair('stdin'), stdout: pair('stdout') };
+}
+
 async function connect() {
   const t0 = process.hrtime.bigint();
   if (engine) {
     const { client } = await engine.connectAgent(engine.api, engine.id);
     return { client, child: { pid: newestAgentPid(), kill: () => {} }, coldMs: ms(t0) };
   }
-  const child = spawn(process.execPath, agentArgv, { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Its stdio is two pipes, as the engine's shim gives an exec (not node's socketpairs); the agent makes them 1 MiB.
+  const { stdin, stdout } = stdioPipes();
+  const child = spawn(process.execPath, agentArgv, { stdio: [stdin[0], stdout[1], 'inherit'] });
+  closeSync(stdin[0]);
+  closeSync(stdout[1]);
+  const fromAgent = new net.Socket({ fd: stdout[0], readable: true, writable: false });
+  const toAgent = new net.Socket({ fd: stdin[1], readable: false, writable: true });
+  const sock = Duplex.from({ readable: fromAgent, writable: toAgent });
   const client = new Client();
   await new Promise((resolve, reject) => {
     client.once('ready', resolve).once('error', reject);
-    client.connect({ sock: Duplex.from({ readable: child.stdout, writable: child.stdin }), username: 'root', privateKey: readFileSync(path.join(dir, 'client')), hostVerifier: () => true });
+    client.connect({ sock, username: 'root', privateKey: readFileSync(path.join(dir, 'client')), hostVerifier: () => true });
   });
-  return { client, child, coldMs: ms(t0) };
+  const kill = () => {
+    child.kill();
+    fromAgent.destroy();
+    toAgent.destroy();
+  };
+  return { client, child: { pid: child.pid, kill }, coldMs: ms(t0) };
 }
 
 const execOnce = (client, cmd) =>

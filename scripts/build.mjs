@@ -66,8 +66,8 @@ execFileSync(process.execPath, ['out/build/write-schema.js', 'extension/dist/dev
 
 // The container shim is C: it must stay tiny and outlive the daemon.
 execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', 'dist/berth-shim', 'src/engine/shim/berth-shim.c'], { cwd: root, stdio: 'inherit' });
-// The agent's memory release (server/src/memory-release.ts): N-API, against the headers of the node that builds.
+// The agent's native calls (server/src/native.ts: memory release, pipe sizes): N-API, against the headers of the node that builds.
 const nodeHeaders = path.join(path.dirname(process.execPath), '..', 'include', 'node');
-execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-shared', '-fPIC', '-I', nodeHeaders, '-o', 'dist/berth-agent-memory.node', 'server/native/memory.c'], { cwd: root, stdio: 'inherit' });
+execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-shared', '-fPIC', '-I', nodeHeaders, '-o', 'dist/berth-agent-native.node', 'server/native/agent-native.c'], { cwd: root, stdio: 'inherit' });
 // Published TCP ports: a splice(2) proxy per port, in C for throughput.
 execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-pthread', '-o', 'dist/berth-proxy', 'src/engine/network/berth-proxy.c'], { cwd: root, stdio: 'inherit' });

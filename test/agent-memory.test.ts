@@ -14,7 +14,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ClientChannel } from 'ssh2';
-import { IdleMemoryRelease, loadMemoryCalls, MEMORY_MODULE, releasableRanges } from '../server/src/memory-release';
+import { IdleMemoryRelease, releasableRanges } from '../server/src/memory-release';
+import { loadNativeCalls, NATIVE_MODULE } from '../server/src/native';
 import { createLogger } from '../src/common/log';
 import { AGENT_NODE_FLAGS } from '../src/engine/agent/bundle';
 import { repoRoot } from './support/repo';
@@ -87,7 +88,7 @@ test('once idle after that session, the agent holds less than 40 MB and still se
 });
 
 test("the memory module drops a process's clean file pages, and refuses what is not whole pages", async () => {
-  const calls = loadMemoryCalls(path.join(repoRoot(), 'dist', MEMORY_MODULE));
+  const calls = loadNativeCalls(path.join(repoRoot(), 'dist', NATIVE_MODULE));
   const ranges = releasableRanges(await readFile('/proc/self/smaps', 'utf8'));
   const before = await residentMiB('self', 'RssFile');
   for (const range of ranges) assert.equal(calls.dropPages(range.start, range.length), 0);
@@ -103,7 +104,7 @@ test("the memory module drops a process's clean file pages, and refuses what is 
 test('a second after its start (here 100 ms) the release drops file pages once, without collecting or trimming the heaps', async () => {
   const records: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'debug', format: 'json', write: (line) => records.push(JSON.parse(line) as Record<string, unknown>) });
-  const release = new IdleMemoryRelease({ calls: loadMemoryCalls(path.join(repoRoot(), 'dist', MEMORY_MODULE)), logger, afterStartMs: 100, intervalMs: 60_000 }).start();
+  const release = new IdleMemoryRelease({ calls: loadNativeCalls(path.join(repoRoot(), 'dist', NATIVE_MODULE)), logger, afterStartMs: 100, intervalMs: 60_000 }).start();
   await new Promise((resolve) => setTimeout(resolve, 400));
   release.stop();
   const done = records.filter((r) => r['msg'] === 'gave memory back');

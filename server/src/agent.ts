@@ -13,9 +13,11 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../src/common/log';
 import { createAgentServer, serveStream } from './agent-server';
 import { parseAuthorizedKeys } from './auth';
-import { IdleMemoryRelease, loadMemoryCalls, MEMORY_MODULE } from './memory-release';
+import { IdleMemoryRelease } from './memory-release';
+import { loadNativeCalls, NATIVE_MODULE, type NativeCalls } from './native';
 import { userContext } from './process-env';
 import { SlabSource, youngCollection } from './slab-source';
+import { growStdioPipes } from './stdio-pipes';
 import { StdioStream } from './stdio-stream';
 import { WebSocketStream } from './websocket-stream';
 
@@ -45,6 +47,14 @@ function main(): void {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module, loaded only when a PTY is asked for
   const loadPty = (): typeof import('node-pty') => require('node-pty') as typeof import('node-pty');
+  let native: NativeCalls | undefined;
+  try {
+    native = loadNativeCalls(path.join(__dirname, NATIVE_MODULE));
+  } catch (err) {
+    // The agent serves without it: it only holds on to more memory, and its stdio pipes keep their size.
+    logger.warn('the agent runs without its native module: no memory release when idle, stdio pipes as given', { error: (err as Error).message });
+  }
+  if (native) growStdioPipes(native, logger);
   const slabs = new SlabSource(youngCollection());
   const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty, slabs });
   const stdio = StdioStream.fromProcess(slabs) ?? Duplex.from({ readable: process.stdin, writable: process.stdout });
@@ -55,12 +65,9 @@ function main(): void {
   stream.on('close', () => process.exit(0));
   stream.on('end', () => setTimeout(() => process.exit(0), 100).unref());
   serveStream(server, stream);
-  try {
+  if (native) {
     const gc = globalThis.gc;
-    new IdleMemoryRelease({ calls: loadMemoryCalls(path.join(__dirname, MEMORY_MODULE)), logger, ...(gc ? { gc: () => gc() } : {}) }).start();
-  } catch (err) {
-    // The agent serves without it; it only holds on to more memory.
-    logger.warn('the agent cannot give memory back when idle', { error: (err as Error).message });
+    new IdleMemoryRelease({ calls: native, logger, ...(gc ? { gc: () => gc() } : {}) }).start();
   }
 }
 

@@ -23,26 +23,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../../src/common/log';
+import type { NativeCalls } from './native';
 
-/** The native part, built beside the agent's script (scripts/build.mjs; the engine's bundle copies it: src/engine/agent/bundle.ts). */
-export const MEMORY_MODULE = 'berth-agent-memory.node';
-
-/** server/native/memory.c */
-export interface MemoryCalls {
-  /** madvise(MADV_DONTNEED): 0, or the errno. */
-  dropPages(start: number, length: number): number;
-  /** malloc_trim(0): whether it gave memory back. */
-  trimHeap(): boolean;
-}
-
-/** Loads server/native/memory.c's module; throws when it is missing or not ours. */
-export function loadMemoryCalls(file: string): MemoryCalls {
-  const mod: { exports: Partial<MemoryCalls> } = { exports: {} };
-  process.dlopen(mod, file);
-  const { dropPages, trimHeap } = mod.exports;
-  if (typeof dropPages !== 'function' || typeof trimHeap !== 'function') throw new Error(`${file} is not the agent's memory module`);
-  return { dropPages, trimHeap };
-}
+export type MemoryCalls = Pick<NativeCalls, 'dropPages' | 'trimHeap'>;
 
 /** A mapping whose resident pages only mirror a file. */
 export interface PageRange {

@@ -6,7 +6,7 @@
  *
  *   /.berth/lib/ld-linux-x86-64.so.2, libc.so.6, libstdc++.so.6, ...
  *   /.berth/bin/node
- *   /.berth/agent/berth-agent.js, berth-agent-memory.node, node_modules/{ssh2,node-pty,...}
+ *   /.berth/agent/berth-agent.js, berth-agent-native.node, node_modules/{ssh2,node-pty,...}
  */
 import { constants } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -36,10 +36,10 @@ export interface AgentBundleSources {
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--single-threaded', '--expose-gc'];
 
-/** The agent's native memory release, built beside its script (server/src/memory-release.ts names it too). */
-const MEMORY_MODULE = 'berth-agent-memory.node';
+/** The agent's native calls (memory release, pipe sizes), built beside its script (server/src/native.ts names it too). */
+const NATIVE_MODULE = 'berth-agent-native.node';
 
-const memoryModule = (sources: AgentBundleSources): string => path.join(path.dirname(sources.agentScript), MEMORY_MODULE);
+const nativeModule = (sources: AgentBundleSources): string => path.join(path.dirname(sources.agentScript), NATIVE_MODULE);
 
 /** Packages the agent loads at run time (everything else is in the bundle). */
 const RUNTIME_PACKAGES = ['ssh2', 'node-pty'];
@@ -86,7 +86,7 @@ async function fingerprint(sources: AgentBundleSources): Promise<string> {
     [
       sources.nodeBinary,
       sources.agentScript,
-      memoryModule(sources),
+      nativeModule(sources),
       path.join(sources.nodeModules, 'ssh2', 'package.json'),
       // patches/ssh2+*.patch changes this file, not the package's version.
       path.join(sources.nodeModules, 'ssh2', 'lib', 'protocol', 'crypto.js'),
@@ -117,7 +117,7 @@ export async function prepareAgentBundle(dir: string, sources: AgentBundleSource
   await mkdir(path.join(tmp, 'bin'));
   await mkdir(path.join(tmp, 'agent', 'node_modules'), { recursive: true });
   const seenLibs = new Set<string>();
-  const nativeModules = [sources.nodeBinary, memoryModule(sources)];
+  const nativeModules = [sources.nodeBinary, nativeModule(sources)];
   const packages = await packageClosure(sources.nodeModules, RUNTIME_PACKAGES);
   for (const name of packages) {
     await cp(path.join(sources.nodeModules, name), path.join(tmp, 'agent', 'node_modules', name), { recursive: true, dereference: true });
@@ -138,7 +138,7 @@ export async function prepareAgentBundle(dir: string, sources: AgentBundleSource
   }
   await copyFile(sources.nodeBinary, path.join(tmp, 'bin', 'node'), constants.COPYFILE_FICLONE);
   await copyFile(sources.agentScript, path.join(tmp, 'agent', 'berth-agent.js'));
-  await copyFile(memoryModule(sources), path.join(tmp, 'agent', MEMORY_MODULE));
+  await copyFile(nativeModule(sources), path.join(tmp, 'agent', NATIVE_MODULE));
   await writeFile(path.join(tmp, 'loader'), path.basename(loader));
   await writeFile(path.join(tmp, '.stamp'), stamp);
   await runChecked(['chmod', '-R', 'a+rX', tmp], options);
