@@ -2,7 +2,7 @@
 // Benchmark the in-container agent (run here on the host over its stdio, two pipes, as the
 // engine's exec runs it inside containers):
 //  - exec round trip through a warm agent connection vs `docker exec` on Debian's dockerd
-//  - direct-tcpip tunnel throughput vs direct loopback
+//  - direct-tcpip tunnel throughput vs direct loopback, and the CPU per byte of each process
 //  - cold start (spawn -> authenticated) and RSS of the agent process after the session
 //    (exec and tunnel): its peak, right after, and once idle (when the agent has given
 //    memory back), beside a bare node with the same flags
@@ -30,6 +30,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 /** Long enough for the agent's idle release (a quiet second, checked once a second). */
 const IDLE_WAIT_MS = 3000;
+/** Clock ticks per second of /proc/PID/stat's CPU times. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-agent-'));
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host')]);
@@ -223,14 +225,36 @@ if (engine) {
 }
 const directs = [];
 const tunnels = [];
+// CPU per byte of each round, in ns: ours (the writer, the SSH client, and the sink when it runs here) and the agent's.
+// Steadier than throughput on a shared machine: it does not count the time spent waiting for a core.
+const cpuNs = { direct: [], client: [], agent: [], sink: [] };
+// Under --engine, the sink is a process of its own in the container.
+const sinkPid = engine ? Number(execFileSync('pgrep', ['-n', '-f', `listen\\(${sinkPort}`], { encoding: 'utf8' }).trim()) : 0;
+const processCpuMs = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+};
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 for (let i = 0; i < rounds; i++) {
+  let own = ownCpuMs();
   directs.push(await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), roundBytes));
+  cpuNs.direct.push(((ownCpuMs() - own) * 1e6) / roundBytes);
+  own = ownCpuMs();
+  const agentBefore = processCpuMs(child.pid);
+  const sinkBefore = sinkPid ? processCpuMs(sinkPid) : 0;
   tunnels.push(
     await throughput(
       (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', engine ? sinkPort : port, (err, ch) => (err ? reject(err) : resolve(ch)))),
       roundBytes,
     ),
   );
+  cpuNs.client.push(((ownCpuMs() - own) * 1e6) / roundBytes);
+  cpuNs.agent.push(((processCpuMs(child.pid) - agentBefore) * 1e6) / roundBytes);
+  if (sinkPid) cpuNs.sink.push(((processCpuMs(sinkPid) - sinkBefore) * 1e6) / roundBytes);
 }
 const direct = median(directs);
 const tunnel = median(tunnels);
@@ -253,6 +277,8 @@ console.log(`agent RSS once idle after the session (exec + tunnel, then ${IDLE_W
 console.log(`  of it unique to the agent (what one more agent adds): ${agentRss.unique.toFixed(1)} MB; proportional share (PSS): ${agentRss.pss.toFixed(1)} MB; bare node: unique ${bare.unique.toFixed(1)}, PSS ${bare.pss.toFixed(1)}`);
 console.log(`  busy: peak ${busyRss.peak.toFixed(1)} MB; right after the tunnel ${busyRss.total.toFixed(1)} MB = ${busyRss.anon.toFixed(1)} + ${busyRss.file.toFixed(1)}, unique ${busyRss.unique.toFixed(1)}`);
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms); the first after the idle release: ${execAfterIdle.toFixed(2)} ms`);
+const sinkNs = engine ? median(cpuNs.sink) : 0;
+console.log(`CPU per byte, median: tunnel ${(median(cpuNs.client) + median(cpuNs.agent) + sinkNs).toFixed(2)} ns = ${median(cpuNs.client).toFixed(2)} here (writer, SSH client${engine ? '' : ', sink'}) + ${median(cpuNs.agent).toFixed(2)} agent${engine ? ` + ${sinkNs.toFixed(2)} sink in the container` : ''}; direct ${median(cpuNs.direct).toFixed(2)} ns (writer and sink)`);
 console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
 
 

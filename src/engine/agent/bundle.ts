@@ -88,8 +88,9 @@ async function fingerprint(sources: AgentBundleSources): Promise<string> {
       sources.agentScript,
       nativeModule(sources),
       path.join(sources.nodeModules, 'ssh2', 'package.json'),
-      // patches/ssh2+*.patch changes this file, not the package's version.
+      // patches/ssh2+*.patch changes these files, not the package's version.
       path.join(sources.nodeModules, 'ssh2', 'lib', 'protocol', 'crypto.js'),
+      path.join(sources.nodeModules, 'ssh2', 'lib', 'Channel.js'),
       path.join(sources.nodeModules, 'node-pty', 'package.json'),
     ].map(
       async (p) => {
