@@ -12,7 +12,7 @@
 // and the ratio compares their medians, so that both see the same load.
 // Usage: node bench/agent.mjs [--runs 50] [--rounds 4] [--no-docker] [--engine]
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,18 +96,6 @@ function newestAgentPid() {
   return Math.max(...ours);
 }
 
-/** Two pipes for the agent's stdin and stdout: FIFOs opened at both ends (read-write opens do not wait), then unlinked. */
-function stdioPipes() {
-  const pair = (name) => {
-    const fifo = path.join(dir, name);
-    execFileSync('mkfifo', [fifo]);
-    const ends = [openSync(fifo, 'r+'), openSync(fifo, 'r+')];
-    unlinkSync(fifo);
-    return ends;
-  };
-  return { stdin: pair('stdin'), stdout: pair('stdout') };
-}
-
 async function connect() {
   const t0 = process.hrtime.bigint();
   if (engine) {
@@ -115,12 +103,14 @@ async function connect() {
     return { client, child: { pid: newestAgentPid(), kill: () => {} }, coldMs: ms(t0) };
   }
   // Its stdio is two pipes, as the engine's shim gives an exec (not node's socketpairs); the agent makes them 1 MiB.
-  const { stdin, stdout } = stdioPipes();
-  const child = spawn(process.execPath, agentArgv, { stdio: [stdin[0], stdout[1], 'inherit'] });
-  closeSync(stdin[0]);
-  closeSync(stdout[1]);
-  const fromAgent = new net.Socket({ fd: stdout[0], readable: true, writable: false });
-  const toAgent = new net.Socket({ fd: stdin[1], readable: false, writable: true });
+  const { openPipe } = createRequire(import.meta.url)(path.join(root, 'out/test/support/pipes.js'));
+  const stdin = openPipe();
+  const stdout = openPipe();
+  const child = spawn(process.execPath, agentArgv, { stdio: [stdin.read, stdout.write, 'inherit'] });
+  closeSync(stdin.read);
+  closeSync(stdout.write);
+  const fromAgent = new net.Socket({ fd: stdout.read, readable: true, writable: false });
+  const toAgent = new net.Socket({ fd: stdin.write, readable: false, writable: true });
   const sock = Duplex.from({ readable: fromAgent, writable: toAgent });
   const client = new Client();
   await new Promise((resolve, reject) => {

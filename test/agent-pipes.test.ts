@@ -4,10 +4,8 @@
  * and agent wake each other every two SSH packets (server/src/stdio-pipes.ts).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ClientChannel } from 'ssh2';
@@ -17,6 +15,7 @@ import { createLogger } from '../src/common/log';
 import { AGENT_NODE_FLAGS } from '../src/engine/agent/bundle';
 import { startAgentFixture, type AgentFixture } from './support/agent-fixture';
 import { connectStdioAgent, type StdioAgent } from './support/agent-stdio-client';
+import { openPipe } from './support/pipes';
 import { repoRoot } from './support/repo';
 
 let agent: AgentFixture;
@@ -33,17 +32,6 @@ after(async () => {
   stdio.stop();
   await agent[Symbol.asyncDispose]();
 });
-
-/** A FIFO opened at both ends (and unlinked): a pipe of the kernel's default size. */
-function pipe(): [number, number] {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-pipe-'));
-  try {
-    execFileSync('mkfifo', [path.join(dir, 'p')]);
-    return [openSync(path.join(dir, 'p'), 'r+'), openSync(path.join(dir, 'p'), 'r+')];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('the agent grows the 64 KiB pipes it was started with to 1 MiB, and serves through them', async () => {
   const fds = stdio.pipeFds;
@@ -72,8 +60,8 @@ test('the agent grows the 64 KiB pipes it was started with to 1 MiB, and serves 
 test('growStdioPipes grows pipes only, leaves big ones and sockets alone, and reports a refusal', async () => {
   const records: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'debug', format: 'json', write: (line) => records.push(JSON.parse(line) as Record<string, unknown>) });
-  const [small, smallWrite] = pipe();
-  const [big, bigWrite] = pipe();
+  const { read: small, write: smallWrite } = openPipe();
+  const { read: big, write: bigWrite } = openPipe();
   assert.equal(calls.setPipeSize(big, STDIO_PIPE_BYTES), STDIO_PIPE_BYTES);
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -97,7 +85,7 @@ test('growStdioPipes grows pipes only, leaves big ones and sockets alone, and re
       closeSync(file);
     }
     // The kernel refuses (as it does past /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE): the pipe keeps its size.
-    const [other, otherWrite] = pipe();
+    const { read: other, write: otherWrite } = openPipe();
     const refused = growStdioPipes({ pipeSize: (fd) => calls.pipeSize(fd), setPipeSize: () => -1 }, logger, [other]);
     assert.deepEqual(refused, [{ fd: other, from: before, to: before }]);
     assert.equal(records.filter((r) => r['msg'] === 'stdio pipe kept its size' && r['errno'] === 1).length, 1, JSON.stringify(records));

@@ -2,15 +2,14 @@
  * The agent of an agent fixture started over its stdio (as an engine exec
  * starts it), with an ssh2 client connected as root through it.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { Client } from 'ssh2';
 import type { AgentFixture } from './agent-fixture';
+import { openPipe } from './pipes';
 
 export interface StdioAgent {
   readonly client: Client;
@@ -19,22 +18,6 @@ export interface StdioAgent {
   readonly pipeFds?: { readonly stdin: number; readonly stdout: number };
   /** Ends the client and kills the agent. */
   stop(): void;
-}
-
-/** Two pipes (FIFOs opened at both ends, then unlinked), of the kernel's default size: the agent's stdin and stdout. */
-function stdioPipes(): { stdin: [read: number, write: number]; stdout: [read: number, write: number] } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-agent-pipes-'));
-  try {
-    const pair = (name: string): [number, number] => {
-      const fifo = path.join(dir, name);
-      execFileSync('mkfifo', [fifo]);
-      // Read-write opens of a FIFO do not wait for the other end.
-      return [openSync(fifo, 'r+'), openSync(fifo, 'r+')];
-    };
-    return { stdin: pair('stdin'), stdout: pair('stdout') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -48,12 +31,13 @@ export async function connectStdioAgent(agent: AgentFixture, nodeFlags: readonly
   let kill: () => void;
   let pipeFds: StdioAgent['pipeFds'];
   if (options.pipes) {
-    const { stdin, stdout } = stdioPipes();
-    const child = spawn(node, [...nodeFlags, ...args], { stdio: [stdin[0], stdout[1], 'inherit'] });
-    closeSync(stdin[0]);
-    closeSync(stdout[1]);
-    pipeFds = { stdin: stdin[1], stdout: stdout[0] };
-    sock = Duplex.from({ readable: new net.Socket({ fd: stdout[0], readable: true, writable: false }), writable: new net.Socket({ fd: stdin[1], readable: false, writable: true }) });
+    const stdin = openPipe();
+    const stdout = openPipe();
+    const child = spawn(node, [...nodeFlags, ...args], { stdio: [stdin.read, stdout.write, 'inherit'] });
+    closeSync(stdin.read);
+    closeSync(stdout.write);
+    pipeFds = { stdin: stdin.write, stdout: stdout.read };
+    sock = Duplex.from({ readable: new net.Socket({ fd: stdout.read, readable: true, writable: false }), writable: new net.Socket({ fd: stdin.write, readable: false, writable: true }) });
     pid = child.pid ?? 0;
     kill = () => child.kill();
   } else {
