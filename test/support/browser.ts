@@ -13,7 +13,9 @@ export async function launchChromium(): Promise<Browser> {
 /**
  * page.goto, again when chromium dropped the navigation because a network
  * interface came or went (net::ERR_NETWORK_CHANGED): suites running beside
- * this one make and remove veths and bridges all the time.
+ * this one make and remove veths and bridges all the time. Playwright reports
+ * that either as the error itself or as the navigation being interrupted by
+ * chromium's error page (chrome-error://chromewebdata/).
  */
 export async function gotoPage(page: Page, url: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -21,7 +23,8 @@ export async function gotoPage(page: Page, url: string): Promise<void> {
       await page.goto(url);
       return;
     } catch (err) {
-      if (attempt >= 3 || !String((err as Error).message).includes("ERR_NETWORK_CHANGED")) throw err;
+      const message = String((err as Error).message);
+      if (attempt >= 3 || !(message.includes("ERR_NETWORK_CHANGED") || message.includes("chrome-error://chromewebdata/"))) throw err;
     }
   }
 }
