@@ -15,7 +15,8 @@ export async function launchChromium(): Promise<Browser> {
  * interface came or went (net::ERR_NETWORK_CHANGED): suites running beside
  * this one make and remove veths and bridges all the time. Playwright reports
  * that either as the error itself or as the navigation being interrupted by
- * chromium's error page (chrome-error://chromewebdata/).
+ * another: chromium's error page (chrome-error://chromewebdata/), or its own
+ * reload of the page once the network settled.
  */
 export async function gotoPage(page: Page, url: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -24,7 +25,9 @@ export async function gotoPage(page: Page, url: string): Promise<void> {
       return;
     } catch (err) {
       const message = String((err as Error).message);
-      if (attempt >= 3 || !(message.includes("ERR_NETWORK_CHANGED") || message.includes("chrome-error://chromewebdata/"))) throw err;
+      if (attempt >= 3 || !(message.includes("ERR_NETWORK_CHANGED") || message.includes("is interrupted by another navigation"))) throw err;
+      // Chromium reloads a page that failed when the network changed: let that navigation end first.
+      await page.waitForLoadState("load").catch(() => undefined);
     }
   }
 }

@@ -41,7 +41,10 @@ export abstract class ChannelPty implements vscode.Pseudoterminal {
         ch.stderr.on('data', (d: Buffer) => this.write.fire(d.toString('utf8')));
         let code = 0;
         ch.on('exit', (c: number | null, signal?: string) => (code = this.exitCode(c, signal)));
-        ch.on('close', () => {
+        // ssh2 also passes the exit status to 'close' (as a child process does). 'exit' alone can be missed: a
+        // command that ends at once sends its exit status in the same read as the exec's reply, before these listeners.
+        ch.on('close', (c?: number | null, signal?: string) => {
+          if (c !== undefined) code = this.exitCode(c, signal);
           this.closed = true;
           this.closeEmitter.fire(code);
         });
