@@ -1,7 +1,7 @@
 /**
  * The agent started over pipes (as the engine's shim starts an exec, or any
  * other launcher would) makes them 1 MiB: with 64 KiB pipes a tunnel's client
- * and agent wake each other every two SSH packets (server/src/stdio-pipes.ts).
+ * and agent wake each other for every 64 KiB (server/src/stdio-pipes.ts).
  */
 import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';

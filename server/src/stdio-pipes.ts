@@ -1,6 +1,6 @@
 /**
  * Grows the agent's stdio pipes to 1 MiB. With a pipe's default 64 KiB,
- * the client and the agent wake each other for every two SSH packets of a
+ * the client and the agent wake each other for every 64 KiB of a
  * tunnel; the engine's shim makes its exec pipes 1 MiB for this reason
  * (src/engine/shim/berth-shim.c), and the agent does the same for pipes it
  * was started with by anything else. Sockets are left as they are.
