@@ -317,3 +317,31 @@ for (const host of ['bb', 'deb'] as const) {
     }
   });
 }
+
+test('an agent that goes away: the commands open over the WebSocket transport end, without an exit status, instead of waiting forever', { timeout: 60_000 }, async () => {
+  const { client } = await connectAgent(new ApiClient({ socketPath: socket }), 'bb');
+  try {
+    const open = (cmd: string): Promise<ClientChannel> => new Promise((resolve, reject) => client.exec(cmd, (err, ch) => (err ? reject(err) : resolve(ch))));
+    const ended = (ch: ClientChannel): Promise<unknown[]> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the channel is still open 15 s after its agent went away')), 15_000);
+        ch.on('data', () => undefined);
+        ch.stderr.on('data', () => undefined);
+        ch.on('close', (...args: unknown[]) => {
+          clearTimeout(timer);
+          resolve(args);
+        });
+      });
+    const waiting = await open('sleep 100');
+    const waitingEnded = ended(waiting);
+    const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    // The agent is the parent of the shell that runs a command (which waits for the agent's answer to go out first).
+    const killer = ended(await open('sleep 0.5; kill -9 $PPID'));
+    // ssh2 passes 'close' the exit status, if one came: none did.
+    assert.equal((await waitingEnded)[0], undefined);
+    assert.equal((await killer)[0], undefined);
+    await clientClosed;
+  } finally {
+    client.end();
+  }
+});

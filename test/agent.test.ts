@@ -107,6 +107,33 @@ test('PTY size and resize (window-change) are honoured', async () => {
   assert.equal(resized, '50 132');
 });
 
+test('a window-change after the terminal is gone (its process still running) is dropped: the connection and the exit status live on', async () => {
+  await using client = await connectSsh2(await readFile(agent.clientKey));
+  // The command closes its terminal but runs on (ignoring the hangup): the agent's PTY master is closed, no exit status yet.
+  const result = await new Promise<{ exit: unknown[]; out: string }>((resolve, reject) => {
+    client.exec('trap "" HUP; echo gone; exec 0<&- 1>&- 2>&-; sleep 1; exit 3', { pty: { cols: 80, rows: 24, term: 'xterm' } }, (err, stream) => {
+      if (err) return reject(err);
+      let out = '';
+      let exit: unknown[] = [];
+      // A connection the agent dropped leaves this channel open on the client's side: give up after a while.
+      const timer = setTimeout(() => reject(new Error(`the channel never closed; output so far: ${JSON.stringify(out)}`)), 15_000);
+      stream.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('gone')) setTimeout(() => stream.setWindow(50, 132, 0, 0), 300);
+      });
+      stream.on('exit', (...args: unknown[]) => (exit = args));
+      stream.on('close', () => {
+        clearTimeout(timer);
+        resolve({ exit, out });
+      });
+    });
+  });
+  assert.match(result.out, /gone/);
+  assert.deepEqual(result.exit, [3]);
+  // The same connection still runs commands.
+  assert.deepEqual(await execSsh2(client, 'echo still here'), { out: 'still here\n', code: 0 });
+});
+
 test('authentication: an unknown key is refused, nothing runs', async () => {
   const marker = path.join(agent.dir, 'should-not-exist');
   const strangerConfig = path.join(agent.dir, 'ssh_config_stranger');

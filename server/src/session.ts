@@ -57,10 +57,28 @@ function runPlain(stream: ServerChannel, argv: readonly string[], env: Record<st
   });
 }
 
-function runPty(stream: ServerChannel, pty: IPty, onResize: (resize: (cols: number, rows: number) => void) => void): void {
+/**
+ * Requests and data from the client run inside ssh2's parser: what they throw ends the whole connection,
+ * every channel of it. Once the terminal is gone (its last process closed it, and node-pty closed the
+ * master) but before the process's exit status is known, a resize throws EBADF: a window-change in that
+ * moment, as an editor sends when it lays out the terminal of a task that ends at once, is dropped instead.
+ */
+function runPty(stream: ServerChannel, pty: IPty, onResize: (resize: (cols: number, rows: number) => void) => void, logger: Logger): void {
   pty.onData((data) => stream.write(data));
-  stream.on('data', (data: Buffer) => pty.write(data.toString('utf8')));
-  onResize((cols, rows) => pty.resize(Math.max(1, cols), Math.max(1, rows)));
+  stream.on('data', (data: Buffer) => {
+    try {
+      pty.write(data.toString('utf8'));
+    } catch (err) {
+      logger.debug('input for a terminal that is gone', { error: (err as Error).message });
+    }
+  });
+  onResize((cols, rows) => {
+    try {
+      pty.resize(Math.max(1, cols), Math.max(1, rows));
+    } catch (err) {
+      logger.debug('window-change for a terminal that is gone', { error: (err as Error).message });
+    }
+  });
   stream.on('close', () => {
     try {
       pty.kill('SIGHUP');
@@ -111,10 +129,15 @@ export function handleSession(session: Session, deps: SessionDeps): void {
     const args = command === undefined ? ['-l'] : ['-c', command];
     if (pty) {
       const proc = deps.loadPty().spawn(shell, args, { name: pty.term, cols: pty.cols, rows: pty.rows, cwd, env: { ...env, TERM: pty.term } });
-      runPty(stream, proc, (fn) => {
-        resize = fn;
-        if (pendingSize.cols && pendingSize.rows) fn(pendingSize.cols, pendingSize.rows);
-      });
+      runPty(
+        stream,
+        proc,
+        (fn) => {
+          resize = fn;
+          if (pendingSize.cols && pendingSize.rows) fn(pendingSize.cols, pendingSize.rows);
+        },
+        deps.logger,
+      );
     } else runPlain(stream, [shell, ...args], env, cwd);
   };
 

@@ -48,6 +48,9 @@ export async function openAgentStream(engine: EngineTarget, id: string, options:
         chunks.forEach((c, i) => ws.send(c.chunk as Buffer, { binary: true }, i === chunks.length - 1 ? done : undefined));
         socket.uncork();
       };
+      // SSH has no use for a half-open connection, and ssh2 fails its channels only once its socket closes:
+      // without this, a command's channel would wait forever on an agent that went away.
+      duplex.once('end', () => duplex.destroy());
       resolve(duplex);
     });
     ws.once('unexpected-response', (_req, res) => {

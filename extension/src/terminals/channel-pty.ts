@@ -6,6 +6,9 @@
 import * as vscode from 'vscode';
 import type { ClientChannel } from 'ssh2';
 
+/** The terminal's exit code when no exit status came (the connection ended): a failure, as ssh's 255. */
+const LOST = 255;
+
 export interface PtyWindow {
   readonly rows: number;
   readonly cols: number;
@@ -39,14 +42,16 @@ export abstract class ChannelPty implements vscode.Pseudoterminal {
         const decoder = new TextDecoder('utf-8');
         ch.on('data', (d: Buffer) => this.write.fire(decoder.decode(d, { stream: true })));
         ch.stderr.on('data', (d: Buffer) => this.write.fire(d.toString('utf8')));
-        let code = 0;
+        let code: number | undefined;
         ch.on('exit', (c: number | null, signal?: string) => (code = this.exitCode(c, signal)));
         // ssh2 also passes the exit status to 'close' (as a child process does). 'exit' alone can be missed: a
         // command that ends at once sends its exit status in the same read as the exec's reply, before these listeners.
         ch.on('close', (c?: number | null, signal?: string) => {
           if (c !== undefined) code = this.exitCode(c, signal);
+          // No exit status: the connection to the agent ended under the command. Not a success.
+          if (code === undefined && !this.closed) this.write.fire(`\r\nBerth: the connection to the container ended before the command did\r\n`);
           this.closed = true;
-          this.closeEmitter.fire(code);
+          this.closeEmitter.fire(code ?? LOST);
         });
       },
       (err: unknown) => {
