@@ -128,7 +128,17 @@ export function handleSession(session: Session, deps: SessionDeps): void {
     }
     const args = command === undefined ? ['-l'] : ['-c', command];
     if (pty) {
-      const proc = deps.loadPty().spawn(shell, args, { name: pty.term, cols: pty.cols, rows: pty.rows, cwd, env: { ...env, TERM: pty.term } });
+      let proc: IPty;
+      try {
+        proc = deps.loadPty().spawn(shell, args, { name: pty.term, cols: pty.cols, rows: pty.rows, cwd, env: { ...env, TERM: pty.term } });
+      } catch (err) {
+        // Thrown here, it would end the connection (see runPty): this channel fails alone.
+        deps.logger.warn('cannot start a terminal', { error: (err as Error).message });
+        stream.stderr.write(`berth-agent: cannot start a terminal: ${(err as Error).message}\n`);
+        stream.exit(127);
+        stream.end();
+        return;
+      }
       runPty(
         stream,
         proc,
