@@ -218,6 +218,19 @@ test('ssh -L forwards to a server on the agent side', async () => {
   }
 });
 
+test('direct-tcpip to a port past 65535 is refused, and the connection lives on', async () => {
+  await using client = await connectSsh2(await readFile(agent.clientKey));
+  const opened = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve('no answer in 10 s'), 10_000);
+    client.forwardOut('127.0.0.1', 0, '127.0.0.1', 70000, (err) => {
+      clearTimeout(timer);
+      resolve(err ? `refused: ${err.message}` : 'opened');
+    });
+  });
+  assert.match(opened, /^refused: .*open failure/i);
+  assert.deepEqual(await execSsh2(client, 'echo still here'), { out: 'still here\n', code: 0 });
+});
+
 test('ports channel: listening ports appear and vanish', async () => {
   await using client = await connectSsh2(await readFile(agent.clientKey));
   const events: { event: string; port: number }[] = [];

@@ -56,7 +56,15 @@ function forwardTcp(connection: Connection, logger: Logger, slabs: SlabSource | 
       writableHighWaterMark: FORWARD_BUFFER,
       onread: slabReads((chunk) => deliver(chunk), slabs),
     };
-    const socket = net.connect(options);
+    let socket: net.Socket;
+    try {
+      socket = net.connect(options);
+    } catch (err) {
+      // A port past 65535 throws here, inside ssh2's parser, where it would end the whole connection.
+      logger.debug('direct-tcpip refused', { host: info.destIP, port: info.destPort, error: (err as Error).message });
+      reject();
+      return;
+    }
     socket.once('connect', () => {
       const channel = accept();
       socket.setNoDelay(true);
@@ -91,7 +99,12 @@ export function createAgentServer(options: AgentOptions): Server {
       connection.on('session', (accept) => handleSession(accept(), { user: options.user, logger, loadPty: options.loadPty }));
       forwardTcp(connection, logger, options.slabs);
     });
-    connection.on('error', (err) => logger.debug('connection error', { error: err.message }));
+    // ssh2 marks its own errors (the protocol's, the socket's) with a level. One without is what a handler
+    // threw inside ssh2's parser: a bug of the agent's, which ended the connection.
+    connection.on('error', (err: Error & { level?: string }) => {
+      if (err.level) logger.debug('connection error', { error: err.message, level: err.level });
+      else logger.warn('the connection ended on an error of the agent', { error: err.message, stack: err.stack });
+    });
   });
 }
 
