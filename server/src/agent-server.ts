@@ -99,10 +99,11 @@ export function createAgentServer(options: AgentOptions): Server {
       connection.on('session', (accept) => handleSession(accept(), { user: options.user, logger, loadPty: options.loadPty }));
       forwardTcp(connection, logger, options.slabs);
     });
-    // ssh2 marks its own errors (the protocol's, the socket's) with a level. One without is what a handler
-    // threw inside ssh2's parser: a bug of the agent's, which ended the connection.
-    connection.on('error', (err: Error & { level?: string }) => {
-      if (err.level) logger.debug('connection error', { error: err.message, level: err.level });
+    // ssh2 marks its own errors (the protocol's, the socket's) with a level, and a client's disconnect with its
+    // reason code. One with neither is what a handler threw inside ssh2's parser: a bug of the agent's, which
+    // ended the connection.
+    connection.on('error', (err: Error & { level?: string; code?: number | string }) => {
+      if (err.level || err.code !== undefined) logger.debug('connection error', { error: err.message, level: err.level, code: err.code });
       else logger.warn('the connection ended on an error of the agent', { error: err.message, stack: err.stack });
     });
   });

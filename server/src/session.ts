@@ -64,21 +64,16 @@ function runPlain(stream: ServerChannel, argv: readonly string[], env: Record<st
  * moment, as an editor sends when it lays out the terminal of a task that ends at once, is dropped instead.
  */
 function runPty(stream: ServerChannel, pty: IPty, onResize: (resize: (cols: number, rows: number) => void) => void, logger: Logger): void {
+  const unlessGone = (what: string, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      logger.debug(`${what} for a terminal that is gone`, { error: (err as Error).message });
+    }
+  };
   pty.onData((data) => stream.write(data));
-  stream.on('data', (data: Buffer) => {
-    try {
-      pty.write(data.toString('utf8'));
-    } catch (err) {
-      logger.debug('input for a terminal that is gone', { error: (err as Error).message });
-    }
-  });
-  onResize((cols, rows) => {
-    try {
-      pty.resize(Math.max(1, cols), Math.max(1, rows));
-    } catch (err) {
-      logger.debug('window-change for a terminal that is gone', { error: (err as Error).message });
-    }
-  });
+  stream.on('data', (data: Buffer) => unlessGone('input', () => pty.write(data.toString('utf8'))));
+  onResize((cols, rows) => unlessGone('window-change', () => pty.resize(Math.max(1, cols), Math.max(1, rows))));
   stream.on('close', () => {
     try {
       pty.kill('SIGHUP');
