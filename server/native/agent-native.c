@@ -8,6 +8,11 @@
  *     (server/src/memory-release.ts).
  *   trimHeap() -> boolean: malloc_trim(0), which gives the free pages of
  *     malloc's heap back to the kernel.
+ *   keepHeap(block, keep) -> boolean: mallopt(M_MMAP_THRESHOLD, block) and
+ *     mallopt(M_TRIM_THRESHOLD, keep): blocks up to `block` bytes come from
+ *     malloc's heap, and up to `keep` bytes of free memory stay there for
+ *     the next ones (not unmapped, then faulted in and zeroed again);
+ *     trimHeap() gives them back when the agent goes idle.
  *   pipeSize(fd) -> bytes, or -errno: F_GETPIPE_SZ.
  *   setPipeSize(fd, bytes) -> the pipe's new size, or -errno: F_SETPIPE_SZ
  *     (server/src/stdio-pipes.ts).
@@ -63,6 +68,18 @@ static int int_arg(napi_env env, napi_value value, int *out) {
   return 1;
 }
 
+static napi_value keep_heap(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int block, keep;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !int_arg(env, argv[0], &block) ||
+      !int_arg(env, argv[1], &keep) || block == 0 || keep == 0)
+    return throw_type_error(env, "keepHeap(block, keep) takes two positive sizes");
+  napi_value out;
+  napi_get_boolean(env, mallopt(M_MMAP_THRESHOLD, block) == 1 && mallopt(M_TRIM_THRESHOLD, keep) == 1, &out);
+  return out;
+}
+
 static napi_value pipe_size(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -90,7 +107,7 @@ static napi_value set_pipe_size(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } calls[] = {
-    {"dropPages", drop_pages}, {"trimHeap", trim_heap}, {"pipeSize", pipe_size}, {"setPipeSize", set_pipe_size},
+    {"dropPages", drop_pages}, {"trimHeap", trim_heap}, {"keepHeap", keep_heap}, {"pipeSize", pipe_size}, {"setPipeSize", set_pipe_size},
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     napi_value fn;

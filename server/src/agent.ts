@@ -16,7 +16,7 @@ import { parseAuthorizedKeys } from './auth';
 import { IdleMemoryRelease } from './memory-release';
 import { loadNativeCalls, NATIVE_MODULE, type NativeCalls } from './native';
 import { userContext } from './process-env';
-import { SlabSource, youngCollection } from './slab-source';
+import { HEAP_BLOCK, HEAP_KEEP, SlabSource, youngCollection } from './slab-source';
 import { growStdioPipes } from './stdio-pipes';
 import { StdioStream } from './stdio-stream';
 import { WebSocketStream } from './websocket-stream';
@@ -54,7 +54,10 @@ function main(): void {
     // The agent serves without it: it only holds on to more memory, and its stdio pipes keep their size.
     logger.warn('the agent runs without its native module: no memory release when idle, stdio pipes as given', { error: (err as Error).message });
   }
-  if (native) growStdioPipes(native, logger);
+  if (native) {
+    growStdioPipes(native, logger);
+    if (!native.keepHeap(HEAP_BLOCK, HEAP_KEEP)) logger.debug('malloc took no thresholds: slabs are mapped and unmapped one by one');
+  }
   const slabs = new SlabSource(youngCollection());
   const server = createAgentServer({ hostKey, authorizedKeys, user, logger, loadPty, slabs });
   const stdio = StdioStream.fromProcess(slabs) ?? Duplex.from({ readable: process.stdin, writable: process.stdout });

@@ -10,6 +10,8 @@ export interface NativeCalls {
   dropPages(start: number, length: number): number;
   /** malloc_trim(0): whether it gave memory back. */
   trimHeap(): boolean;
+  /** mallopt: blocks up to `block` bytes come from malloc's heap, and up to `keep` bytes of free memory stay there; whether both took. */
+  keepHeap(block: number, keep: number): boolean;
   /** F_GETPIPE_SZ: the pipe's size in bytes, or -errno. */
   pipeSize(fd: number): number;
   /** F_SETPIPE_SZ: the pipe's new size in bytes, or -errno. */
@@ -20,9 +22,15 @@ export interface NativeCalls {
 export function loadNativeCalls(file: string): NativeCalls {
   const mod: { exports: Partial<NativeCalls> } = { exports: {} };
   process.dlopen(mod, file);
-  const { dropPages, trimHeap, pipeSize, setPipeSize } = mod.exports;
-  if (typeof dropPages !== 'function' || typeof trimHeap !== 'function' || typeof pipeSize !== 'function' || typeof setPipeSize !== 'function') {
+  const { dropPages, trimHeap, keepHeap, pipeSize, setPipeSize } = mod.exports;
+  if (
+    typeof dropPages !== 'function' ||
+    typeof trimHeap !== 'function' ||
+    typeof keepHeap !== 'function' ||
+    typeof pipeSize !== 'function' ||
+    typeof setPipeSize !== 'function'
+  ) {
     throw new Error(`${file} is not the agent's native module`);
   }
-  return { dropPages, trimHeap, pipeSize, setPipeSize };
+  return { dropPages, trimHeap, keepHeap, pipeSize, setPipeSize };
 }

@@ -9,6 +9,19 @@
  */
 export const SLAB = 1 << 20;
 
+/**
+ * What malloc keeps for the agent (native keepHeap): blocks up to HEAP_BLOCK
+ * (a slab, ssh2's packets) come from its heap, and up to HEAP_KEEP of free
+ * memory stays there. By default glibc maps such blocks on their own until
+ * one is freed, then trims its heap's top past twice the largest: slabs
+ * freed four at a time went back to the kernel, to be faulted in and zeroed
+ * again page by page (agent-memory.test.ts: 30 MiB of 30 taken again; through
+ * bench/agent.mjs's tunnel 1,000-6,000 faults per 128 MiB, 100-400 with it).
+ * The idle release (memory-release.ts) trims the heap once the agent is quiet.
+ */
+export const HEAP_BLOCK = 2 * SLAB;
+export const HEAP_KEEP = 32 * SLAB;
+
 /** Slabs between two scavenges: what a busy tunnel keeps resident, beside the bytes in flight. */
 const SLABS_PER_COLLECTION = 4;
 
