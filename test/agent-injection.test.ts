@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile, chown } from 'node:fs/promises';
+import { chown, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -115,4 +115,29 @@ test('a PTY shell works inside the container', async () => {
 test('the bundle is read-only and the keys are not writable inside', async () => {
   const r = await ssh(['busybox-dev', 'touch /.berth/x 2>&1; touch /.berth-keys/x 2>&1; echo done']);
   assert.match(r.stdout, /Read-only file system[\s\S]*Read-only file system[\s\S]*done/);
+});
+
+test("an unchanged bundle is reused; a change to any of ssh2's files (as patches/ makes) builds it anew", async () => {
+  // node_modules as links to the real packages, but ssh2 a copy of its own, to change.
+  const modules = path.join(dir, 'node_modules');
+  await mkdir(modules);
+  const real = path.join(repoRoot(), 'node_modules');
+  for (const name of await readdir(real)) {
+    if (name === 'ssh2') await cp(path.join(real, name), path.join(modules, name), { recursive: true });
+    else await symlink(path.join(real, name), path.join(modules, name));
+  }
+  const sources = { nodeBinary: process.execPath, agentScript: path.join(repoRoot(), 'dist', 'berth-agent.js'), nodeModules: modules };
+  const target = path.join(dir, 'bundle-reuse');
+  const built = async (): Promise<{ ino: number; stamp: string }> => {
+    await prepareAgentBundle(target, sources);
+    return { ino: (await stat(target)).ino, stamp: await readFile(path.join(target, '.stamp'), 'utf8') };
+  };
+  const first = await built();
+  assert.deepEqual(await built(), first, 'reused');
+  // A file no earlier fingerprint named: lib/protocol/constants.js.
+  const later = new Date(Date.now() + 60_000);
+  await utimes(path.join(modules, 'ssh2', 'lib', 'protocol', 'constants.js'), later, later);
+  const again = await built();
+  assert.notEqual(again.ino, first.ino, 'built anew');
+  assert.notEqual(again.stamp, first.stamp);
 });

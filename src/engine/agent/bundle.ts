@@ -9,7 +9,7 @@
  *   /.berth/agent/berth-agent.js, berth-agent-native.node, node_modules/{ssh2,node-pty,...}
  */
 import { constants } from 'node:fs';
-import { copyFile, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError } from '../../common/errors';
 import { runChecked } from '../../common/process/spawn';
@@ -80,6 +80,15 @@ async function packageClosure(nodeModules: string, roots: readonly string[]): Pr
   return [...seen].sort();
 }
 
+/** The JavaScript files of ssh2: patches/ssh2+*.patch changes some of them, not the package's version. */
+async function ssh2Sources(nodeModules: string): Promise<string[]> {
+  const lib = path.join(nodeModules, 'ssh2', 'lib');
+  const names = await readdir(lib, { recursive: true }).catch((err: unknown) => {
+    throw new BerthError('failed_precondition', `the agent bundle needs ${lib}: is Berth built (npm run build)?`, { cause: err });
+  });
+  return names.filter((n) => n.endsWith('.js')).sort().map((n) => path.join(lib, n));
+}
+
 /** A digest of what goes into the bundle, so an unchanged bundle is reused. */
 async function fingerprint(sources: AgentBundleSources): Promise<string> {
   const parts = await Promise.all(
@@ -88,9 +97,7 @@ async function fingerprint(sources: AgentBundleSources): Promise<string> {
       sources.agentScript,
       nativeModule(sources),
       path.join(sources.nodeModules, 'ssh2', 'package.json'),
-      // patches/ssh2+*.patch changes these files, not the package's version.
-      path.join(sources.nodeModules, 'ssh2', 'lib', 'protocol', 'crypto.js'),
-      path.join(sources.nodeModules, 'ssh2', 'lib', 'Channel.js'),
+      ...(await ssh2Sources(sources.nodeModules)),
       path.join(sources.nodeModules, 'node-pty', 'package.json'),
     ].map(
       async (p) => {
