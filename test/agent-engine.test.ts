@@ -251,6 +251,33 @@ test('a container made without the agent says so', async () => {
   assert.match(r.stderr, /created without the Berth agent/);
 });
 
+test('Berth\'s client asks for SSH\'s "none" cipher on the engine\'s local socket only: encrypted when told to, or over a stream from elsewhere', async () => {
+  const execOut = (c: Awaited<ReturnType<typeof connectAgent>>['client']): Promise<string> =>
+    new Promise((resolve, reject) =>
+      c.exec('echo $((6*7))', (err, stream) => {
+        if (err) return reject(err);
+        let out = '';
+        stream.on('data', (d: Buffer) => (out += d.toString()));
+        stream.on('close', () => resolve(out));
+      }),
+    );
+  const cases = [
+    { api: new ApiClient({ socketPath: socket }), options: {}, cipher: 'none' },
+    { api: new ApiClient({ socketPath: socket }), options: { encrypt: true }, cipher: 'aes128-gcm@openssh.com' },
+    // As a gateway's or an SSH channel's stream comes: here it happens to reach the same socket.
+    { api: new ApiClient({ socketPath: socket, connect: () => Promise.resolve(net.connect(socket)) }), options: {}, cipher: 'aes128-gcm@openssh.com' },
+  ];
+  for (const c of cases) {
+    const agent = await connectAgent(c.api, 'bb', c.options);
+    try {
+      assert.equal(agent.cipher, c.cipher, JSON.stringify(c.options));
+      assert.equal(await execOut(agent.client), '42\n');
+    } finally {
+      agent.client.end();
+    }
+  }
+});
+
 for (const host of ['bb', 'deb'] as const) {
   test(`${host}: ports, watch and PTY resize through the WebSocket transport (ssh2)`, { timeout: 60_000 }, async () => {
     const { client } = await connectAgent(new ApiClient({ socketPath: socket }), host);

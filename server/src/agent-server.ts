@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Duplex, Writable } from 'node:stream';
 import { Server, type Connection } from 'ssh2';
 import type { Logger } from '../../src/common/log';
+import { offerClear } from '../../src/common/ssh-clear';
 import { BatchWriter } from '../../src/common/stream/batch-writer';
 import { pump } from '../../src/common/stream/pump';
 import { checkPublicKey, type AuthorizedKey } from './auth';
@@ -86,7 +87,8 @@ function forwardTcp(connection: Connection, logger: Logger, slabs: SlabSource | 
 }
 
 export function createAgentServer(options: AgentOptions): Server {
-  return new Server({ hostKeys: [options.hostKey], ident: 'Berth-Agent_1.0' }, (connection, info) => {
+  // A client that asks for it first gets the "none" cipher (src/common/ssh-clear.ts).
+  return new Server({ hostKeys: [options.hostKey], ident: 'Berth-Agent_1.0', algorithms: offerClear() }, (connection, info) => {
     const logger = options.logger.child({ client: info.header.versions.software });
     connection.on('authentication', (ctx) => {
       if (ctx.method === 'publickey' && checkPublicKey(ctx, options.authorizedKeys)) ctx.accept();
