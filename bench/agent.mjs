@@ -7,10 +7,15 @@
 //    (exec and tunnel): its peak, right after, and once idle (when the agent has given
 //    memory back), beside a bare node with the same flags
 // With --engine, the same through berthd as the product runs it: a busybox container
-// made with the agent, the agent started by an engine exec behind the WebSocket endpoint.
+// made with the agent, the agent started by an engine exec behind the WebSocket endpoint,
+// and Berth's own client (connectAgent), which asks for SSH's "none" cipher on the engine's
+// local socket (src/common/ssh-clear.ts). Without --engine the client takes ssh2's defaults
+// (AES-GCM), as OpenSSH or a client through a gateway would.
 // The machine is shared: tunnel and direct loopback take turns (--rounds of 128 MiB each),
-// and the ratio compares their medians, so that both see the same load.
-// Usage: node bench/agent.mjs [--runs 50] [--rounds 4] [--no-docker] [--engine]
+// and the ratio compares their medians, so that both see the same load. Before them, --warmup
+// rounds of each, not counted (printed apart): V8 optimizes the tunnel's code only after some
+// thousands of 128 KiB packets, and the first rounds ran at half speed.
+// Usage: node bench/agent.mjs [--runs 50] [--rounds 4] [--warmup 2] [--no-docker] [--engine]
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -25,6 +30,7 @@ const { Client } = createRequire(import.meta.url)(path.join(root, 'node_modules'
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 50) || 50;
 const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) || 4 : 4;
+const warmup = args.includes('--warmup') ? Number(args[args.indexOf('--warmup') + 1]) || 0 : 2;
 const withDocker = !args.includes('--no-docker');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -96,11 +102,11 @@ function newestAgentPid() {
   return Math.max(...ours);
 }
 
-async function connect() {
+async function connect(options = {}) {
   const t0 = process.hrtime.bigint();
   if (engine) {
-    const { client } = await engine.connectAgent(engine.api, engine.id);
-    return { client, child: { pid: newestAgentPid(), kill: () => {} }, coldMs: ms(t0) };
+    const { client, cipher } = await engine.connectAgent(engine.api, engine.id, options);
+    return { client, cipher, child: { pid: newestAgentPid(), kill: () => {} }, coldMs: ms(t0) };
   }
   // Its stdio is two pipes, as the engine's shim gives an exec (not node's socketpairs); the agent makes them 1 MiB.
   const { openPipe } = createRequire(import.meta.url)(path.join(root, 'out/test/support/pipes.js'));
@@ -113,6 +119,8 @@ async function connect() {
   const toAgent = new net.Socket({ fd: stdin.write, readable: false, writable: true });
   const sock = Duplex.from({ readable: fromAgent, writable: toAgent });
   const client = new Client();
+  let cipher = '';
+  client.once('handshake', (negotiated) => (cipher = negotiated.cs.cipher));
   await new Promise((resolve, reject) => {
     client.once('ready', resolve).once('error', reject);
     client.connect({ sock, username: 'root', privateKey: readFileSync(path.join(dir, 'client')), hostVerifier: () => true });
@@ -122,7 +130,7 @@ async function connect() {
     fromAgent.destroy();
     toAgent.destroy();
   };
-  return { client, child: { pid: child.pid, kill }, coldMs: ms(t0) };
+  return { client, cipher, child: { pid: child.pid, kill }, coldMs: ms(t0) };
 }
 
 const execOnce = (client, cmd) =>
@@ -198,7 +206,7 @@ for (let i = 0; i < 5; i++) {
   c.client.end();
   c.child.kill();
 }
-const { client, child } = await connect();
+const { client, cipher, child } = await connect();
 await execOnce(client, 'true');
 const agentExec = [];
 for (let i = 0; i < runs; i++) {
@@ -214,10 +222,14 @@ if (engine) {
   await new Promise((r) => setTimeout(r, 1000));
 }
 const directs = [];
-const tunnels = [];
 // CPU per byte of each round, in ns: ours (the writer, the SSH client, and the sink when it runs here) and the agent's.
 // Steadier than throughput on a shared machine: it does not count the time spent waiting for a core.
-const cpuNs = { direct: [], client: [], agent: [], sink: [] };
+// Under --engine, the same tunnel again, encrypted (AES-GCM, as ssh2's defaults), with an agent of its own:
+// what "none" saves, measured in the same turns.
+const encrypted = engine ? await connect({ encrypt: true }) : undefined;
+const tunnelPaths = [{ name: `tunnel (${cipher})`, client, pid: child.pid }, ...(encrypted ? [{ name: `tunnel (${encrypted.cipher})`, client: encrypted.client, pid: encrypted.child.pid }] : [])];
+for (const t of tunnelPaths) Object.assign(t, { rounds: [], warm: [], cpu: { client: [], agent: [], sink: [] } });
+const cpuDirect = [];
 // Under --engine, the sink is a process of its own in the container.
 const sinkPid = engine ? Number(execFileSync('pgrep', ['-n', '-f', `listen\\(${sinkPort}`], { encoding: 'utf8' }).trim()) : 0;
 const processCpuMs = (pid) => {
@@ -229,25 +241,31 @@ const ownCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-for (let i = 0; i < rounds; i++) {
-  let own = ownCpuMs();
-  directs.push(await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), roundBytes));
-  cpuNs.direct.push(((ownCpuMs() - own) * 1e6) / roundBytes);
-  own = ownCpuMs();
-  const agentBefore = processCpuMs(child.pid);
-  const sinkBefore = sinkPid ? processCpuMs(sinkPid) : 0;
-  tunnels.push(
-    await throughput(
-      (port) => new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', engine ? sinkPort : port, (err, ch) => (err ? reject(err) : resolve(ch)))),
+const warmDirect = [];
+for (let i = 0; i < warmup + rounds; i++) {
+  const counted = i >= warmup;
+  const own = ownCpuMs();
+  const d = await throughput((port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); }), roundBytes);
+  (counted ? directs : warmDirect).push(d);
+  if (counted) cpuDirect.push(((ownCpuMs() - own) * 1e6) / roundBytes);
+  for (const t of tunnelPaths) {
+    const before = { own: ownCpuMs(), agent: processCpuMs(t.pid), sink: sinkPid ? processCpuMs(sinkPid) : 0 };
+    const mbps = await throughput(
+      (port) => new Promise((resolve, reject) => t.client.forwardOut('127.0.0.1', 0, '127.0.0.1', engine ? sinkPort : port, (err, ch) => (err ? reject(err) : resolve(ch)))),
       roundBytes,
-    ),
-  );
-  cpuNs.client.push(((ownCpuMs() - own) * 1e6) / roundBytes);
-  cpuNs.agent.push(((processCpuMs(child.pid) - agentBefore) * 1e6) / roundBytes);
-  if (sinkPid) cpuNs.sink.push(((processCpuMs(sinkPid) - sinkBefore) * 1e6) / roundBytes);
+    );
+    if (!counted) {
+      t.warm.push(mbps);
+      continue;
+    }
+    t.rounds.push(mbps);
+    t.cpu.client.push(((ownCpuMs() - before.own) * 1e6) / roundBytes);
+    t.cpu.agent.push(((processCpuMs(t.pid) - before.agent) * 1e6) / roundBytes);
+    if (sinkPid) t.cpu.sink.push(((processCpuMs(sinkPid) - before.sink) * 1e6) / roundBytes);
+  }
 }
+encrypted?.client.end();
 const direct = median(directs);
-const tunnel = median(tunnels);
 // After the session (exec round trips and the tunnel rounds): its peak, right away, and once the
 // agent has been idle long enough to give memory back (server/src/memory-release.ts: a quiet second).
 const busyRss = rss(child.pid);
@@ -262,15 +280,20 @@ client.end();
 child.kill();
 
 console.log(engine ? 'through berthd (WebSocket endpoint, agent started by exec in a busybox container):' : 'agent on its stdio on the host:');
+// Berth's clients ask for "none" on the engine's local socket (src/common/ssh-clear.ts); this stdio client asks for ssh2's defaults, as OpenSSH or a remote client would get.
+console.log(`SSH cipher: ${cipher}${engine ? " (Berth's client on the engine's local socket; the encrypted tunnel below takes ssh2's defaults)" : " (ssh2's defaults, as over a gateway or from OpenSSH)"}`);
 console.log(`agent cold start (${engine ? 'credentials + WebSocket + exec + SSH handshake' : 'spawn -> authenticated'}), median of 5: ${median(colds).toFixed(1)} ms`);
 console.log(`agent RSS once idle after the session (exec + tunnel, then ${IDLE_WAIT_MS / 1000} s): ${agentRss.total.toFixed(1)} MB = ${agentRss.anon.toFixed(1)} anonymous + ${agentRss.file.toFixed(1)} file (target < 40 MB); a bare node with the same flags: ${bare.total.toFixed(1)} MB = ${bare.anon.toFixed(1)} + ${bare.file.toFixed(1)}`);
 console.log(`  of it unique to the agent (what one more agent adds): ${agentRss.unique.toFixed(1)} MB; proportional share (PSS): ${agentRss.pss.toFixed(1)} MB; bare node: unique ${bare.unique.toFixed(1)}, PSS ${bare.pss.toFixed(1)}`);
 console.log(`  busy: peak ${busyRss.peak.toFixed(1)} MB; right after the tunnel ${busyRss.total.toFixed(1)} MB = ${busyRss.anon.toFixed(1)} + ${busyRss.file.toFixed(1)}, unique ${busyRss.unique.toFixed(1)}`);
 console.log(`exec round trip through a warm agent, p50 of ${runs}: ${median(agentExec).toFixed(2)} ms (target < 10 ms); the first after the idle release: ${execAfterIdle.toFixed(2)} ms`);
-const sinkNs = engine ? median(cpuNs.sink) : 0;
-console.log(`CPU per byte, median: tunnel ${(median(cpuNs.client) + median(cpuNs.agent) + sinkNs).toFixed(2)} ns = ${median(cpuNs.client).toFixed(2)} here (writer, SSH client${engine ? '' : ', sink'}) + ${median(cpuNs.agent).toFixed(2)} agent${engine ? ` + ${sinkNs.toFixed(2)} sink in the container` : ''}; direct ${median(cpuNs.direct).toFixed(2)} ns (writer and sink)`);
-console.log(`tunnel throughput, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s vs direct loopback ${direct.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds: tunnel ${tunnels.map((x) => x.toFixed(0)).join(' ')}, direct ${directs.map((x) => x.toFixed(0)).join(' ')}`);
-
+console.log(`direct loopback, median of ${rounds} rounds: ${direct.toFixed(0)} MB/s, ${median(cpuDirect).toFixed(2)} ns CPU per byte (writer and sink); rounds ${directs.map((x) => x.toFixed(0)).join(' ')}${warmup ? `; warm-up (not counted) ${warmDirect.map((x) => x.toFixed(0)).join(' ')}` : ''}`);
+for (const t of tunnelPaths) {
+  const tunnel = median(t.rounds);
+  const sinkNs = engine ? median(t.cpu.sink) : 0;
+  console.log(`${t.name}, median of ${rounds} rounds: ${tunnel.toFixed(0)} MB/s = ${(tunnel / direct).toFixed(2)} of direct (target >= 0.5); rounds ${t.rounds.map((x) => x.toFixed(0)).join(' ')}${warmup ? `; warm-up (not counted) ${t.warm.map((x) => x.toFixed(0)).join(' ')}` : ''}`);
+  console.log(`  CPU per byte, median: ${(median(t.cpu.client) + median(t.cpu.agent) + sinkNs).toFixed(2)} ns = ${median(t.cpu.client).toFixed(2)} here (writer, SSH client${engine ? '' : ', sink'}) + ${median(t.cpu.agent).toFixed(2)} agent${engine ? ` + ${sinkNs.toFixed(2)} sink in the container` : ''}`);
+}
 
 if (withDocker) {
   // ../shared beside the checkout (/work/main), or beside the worktrees' folder (/work/wt/NAME).
