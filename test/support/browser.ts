@@ -25,9 +25,11 @@ export async function gotoPage(page: Page, url: string): Promise<void> {
       return;
     } catch (err) {
       const message = String((err as Error).message);
-      if (attempt >= 3 || !(message.includes("ERR_NETWORK_CHANGED") || message.includes("is interrupted by another navigation"))) throw err;
+      // Three were not always enough while the other suites' containers came and went (a CI run on 2026-11-30).
+      if (attempt >= 8 || !(message.includes("ERR_NETWORK_CHANGED") || message.includes("is interrupted by another navigation"))) throw err;
       // Chromium reloads a page that failed when the network changed: let that navigation end first.
       await page.waitForLoadState("load").catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
     }
   }
 }
