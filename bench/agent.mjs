@@ -227,8 +227,8 @@ const directs = [];
 // Under --engine, the same tunnel again, encrypted (AES-GCM, as ssh2's defaults), with an agent of its own:
 // what "none" saves, measured in the same turns.
 const encrypted = engine ? await connect({ encrypt: true }) : undefined;
-const tunnelPaths = [{ name: `tunnel (${cipher})`, client, pid: child.pid }, ...(encrypted ? [{ name: `tunnel (${encrypted.cipher})`, client: encrypted.client, pid: encrypted.child.pid }] : [])];
-for (const t of tunnelPaths) Object.assign(t, { rounds: [], warm: [], cpu: { client: [], agent: [], sink: [] } });
+const tunnelPath = (c, pid, name) => ({ name: `tunnel (${name})`, client: c, pid, rounds: [], warm: [], cpu: { client: [], agent: [], sink: [] } });
+const tunnelPaths = [tunnelPath(client, child.pid, cipher), ...(encrypted ? [tunnelPath(encrypted.client, encrypted.child.pid, encrypted.cipher)] : [])];
 const cpuDirect = [];
 // Under --engine, the sink is a process of its own in the container.
 const sinkPid = engine ? Number(execFileSync('pgrep', ['-n', '-f', `listen\\(${sinkPort}`], { encoding: 'utf8' }).trim()) : 0;

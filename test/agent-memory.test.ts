@@ -9,10 +9,12 @@
  * (67 MB without the release), 20-23 MB once idle.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { ClientChannel } from 'ssh2';
 import { IdleMemoryRelease, releasableRanges } from '../server/src/memory-release';
 import { loadNativeCalls, NATIVE_MODULE } from '../server/src/native';
@@ -22,6 +24,7 @@ import { repoRoot } from './support/repo';
 import { startAgentFixture, type AgentFixture } from './support/agent-fixture';
 import { connectStdioAgent, type StdioAgent } from './support/agent-stdio-client';
 
+const execFileAsync = promisify(execFile);
 let agent: AgentFixture;
 let stdio: StdioAgent;
 
@@ -131,10 +134,8 @@ async function slabFaults(keep: boolean): Promise<number> {
       if (round >= 10) faults += process.resourceUsage().minorPageFault - before;
     }
     process.stdout.write(String(faults));`;
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [...AGENT_NODE_FLAGS, '-e', script], (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(Number(stdout)))),
-  );
+  const { stdout } = await execFileAsync(process.execPath, [...AGENT_NODE_FLAGS, '-e', script]);
+  return Number(stdout);
 }
 
 test("keepHeap keeps the tunnel's slabs in malloc's heap: taking them again faults in no new pages", async () => {

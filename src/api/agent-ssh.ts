@@ -32,7 +32,7 @@ export interface ConnectAgentOptions {
 
 export async function connectAgent(api: ApiClient, container: string, options: ConnectAgentOptions = {}): Promise<AgentSsh> {
   const credentials = await api.call('containerAgentCredentials', { params: { id: container }, ...(options.signal ? { signal: options.signal } : {}) });
-  const stream = await openAgentStream(api, credentials.id, options.signal ? { signal: options.signal } : {});
+  const stream = await openAgentStream(api, credentials.id, options);
   const ssh2 = await loadSsh2();
   const expected = publicBlob(ssh2.utils, credentials.hostPublicKey);
   const client = new ssh2.Client();

@@ -19,7 +19,7 @@
  */
 import type { Algorithms } from 'ssh2';
 
-export const CLEAR = 'none';
+const CLEAR = 'none';
 
 /** For the agent: "none" after ssh2's defaults, for a client that asks for it. */
 export function offerClear(): Algorithms {
